@@ -1,0 +1,105 @@
+"""The application factory. Plugins are loaded here, never at import time."""
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, has_request_context, request
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from kehu.api import KehuApi, register_api
+from kehu.config import load_config
+from kehu.extensions import babel, csrf, db, limiter, login_manager, migrate
+from kehu.plugins.manager import PluginManager
+from kehu.problems import from_http_exception, internal_error, wants_problem
+from kehu.tasks import init_celery
+
+HERE = Path(__file__).parent
+LOCALES = ("zh_Hans_CN", "en")
+log = logging.getLogger(__name__)
+
+
+def _instance_secret(app, key: str, filename: str) -> None:
+    """Generate a secret once per instance folder when none is configured (embedded mode)."""
+    if app.config.get(key):
+        return
+    path = Path(app.instance_path) / filename
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    app.config[key] = path.read_text().strip()
+
+
+def _select_locale():
+    if not has_request_context():
+        return None  # CLI and tasks: the default locale
+    if current_user and current_user.is_authenticated and current_user.locale in LOCALES:
+        return current_user.locale
+    chosen = request.cookies.get("kehu_locale")
+    if chosen in LOCALES:
+        return chosen
+    return request.accept_languages.best_match(["zh", "en"], default="zh") == "en" and "en" or "zh_Hans_CN"
+
+
+def create_app(config: dict | None = None, instance_path: str | None = None, plugin_classes=()) -> Flask:
+    instance_path = instance_path or os.environ.get("KEHU_INSTANCE_PATH") or str(Path.cwd() / "instance")
+    app = Flask("kehu", instance_path=instance_path, static_folder=str(HERE / "web" / "static"),
+                template_folder=str(HERE / "web" / "templates"))
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(load_config(app.instance_path, config))
+    _instance_secret(app, "SECRET_KEY", "secret_key")
+    _instance_secret(app, "KEHU_PII_KEY", "pii_key")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(HERE / "migrations"), render_as_batch=True)
+    babel.init_app(app, locale_selector=_select_locale,
+                   default_translation_directories=str(HERE / "translations"))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    import kehu.change_tracking  # noqa: F401  registers the flush listeners
+
+    manager = PluginManager(state_ttl=app.config["PLUGIN_STATE_TTL"])
+    app.extensions["kehu_plugins"] = manager
+    manager.discover(extra_classes=plugin_classes)
+
+    api = KehuApi(app)
+    app.extensions["kehu_api"] = api
+    register_api(app, api)
+    _register_plugin_blueprints(app, manager)
+    from kehu.web import register_web
+    register_web(app)
+
+    task_modules = [m for found in manager.hooks.hook.task_modules() for m in (found or [])]
+    init_celery(app, task_modules)
+    for commands in manager.hooks.hook.register_commands():
+        for command in commands or []:
+            app.cli.add_command(command)
+    manager.hooks.hook.configure.call_historic(kwargs={"app": app})
+    _register_error_handlers(app)
+    return app
+
+
+def _register_plugin_blueprints(app, manager):
+    for plugin in manager.installed.values():
+        for blueprint in getattr(plugin, "register_blueprints", lambda: [])() or []:
+            app.register_blueprint(blueprint)
+            manager.blueprint_owner[blueprint.name] = plugin.name
+    app.before_request(manager.guard_request)
+
+
+def _register_error_handlers(app):
+    @app.errorhandler(HTTPException)
+    def http_error(error):
+        if wants_problem():
+            return from_http_exception(error)
+        return error
+
+    @app.errorhandler(Exception)
+    def unexpected(error):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        if wants_problem():
+            return internal_error(error)
+        return "服务器内部错误 / Internal Server Error", 500

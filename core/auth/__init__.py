@@ -1,0 +1,1 @@
+"""Authentication (passwords, API tokens), permissions and record scopes."""

@@ -1,0 +1,224 @@
+"""The ``kehu`` command: Flask's CLI plus database, plugin, user and run commands."""
+import json
+import os
+import subprocess
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, run_command
+from flask_migrate import upgrade as upgrade_core
+from sqlalchemy import select
+
+from kehu.app import create_app
+from kehu.change_tracking import acting_as
+from kehu.extensions import db
+from kehu.models import User
+from kehu.plugins import migrations as plugin_migrations
+from kehu.plugins.manager import PluginError, SettingsInvalid
+from kehu.setup_data import create_user, ensure_default_roles
+
+
+class KehuGroup(FlaskGroup):
+    def __init__(self, **kwargs):
+        super().__init__(create_app=lambda: create_app(), add_default_commands=False, **kwargs)
+        # Our `db` group replaces Flask-Migrate's, which knows nothing of plugin lineages.
+        self._loaded_plugin_commands = True
+        self.add_command(run_command)
+
+
+@click.group(cls=KehuGroup)
+def cli():
+    """kehu 客户 — CRM for small and medium enterprises."""
+
+
+def _manager():
+    return current_app.extensions["kehu_plugins"]
+
+
+# database --------------------------------------------------------------------------------
+@cli.group("db")
+def db_group():
+    """Database migrations (core, then each plugin's own lineage)."""
+
+
+@db_group.command("upgrade")
+def db_upgrade():
+    """Bring core and every installed plugin's tables to their newest version."""
+    upgrade_core()
+    for plugin in _manager().installed.values():
+        plugin_migrations.upgrade(plugin)
+    ensure_default_roles()
+    click.echo("database is up to date")
+
+
+@db_group.command("revision")
+@click.option("-m", "--message", required=True)
+@click.option("--plugin", "plugin_name", help="write the revision in this plugin's lineage")
+def db_revision(message, plugin_name):
+    """Autogenerate a migration from model changes (core, or one plugin)."""
+    if plugin_name:
+        plugin_migrations.revision(_manager().get(plugin_name), message)
+    else:
+        from flask_migrate import migrate
+        migrate(message=message)
+
+
+@db_group.command("current")
+def db_current():
+    """Show the revision of core and of every plugin lineage."""
+    from flask_migrate import current
+    current()
+    for plugin in _manager().installed.values():
+        if plugin.migrations_dir:
+            click.echo(f"{plugin.name}: {', '.join(sorted(plugin_migrations.current_heads(plugin))) or '-'}")
+
+
+# plugins ---------------------------------------------------------------------------------
+@cli.group("plugins")
+def plugins_group():
+    """List, enable, disable and configure plugins."""
+
+
+@plugins_group.command("list")
+def plugins_list():
+    manager = _manager()
+    for name in manager.installed:
+        info = manager.describe(name)
+        state = "enabled" if info["enabled"] else "disabled"
+        click.echo(f"{name:20} {info['version']:10} {state:9} {info['title']}")
+    for name, error in sorted(manager.load_errors.items()):
+        click.echo(f"{name:20} {'-':10} {'broken':9} {error}")
+
+
+def _plugin_action(action, name, message):
+    try:
+        with acting_as(None, "cli"):
+            action(name)
+    except PluginError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(message)
+
+
+@plugins_group.command("enable")
+@click.argument("name")
+def plugins_enable(name):
+    _plugin_action(_manager().enable, name, f"{name} enabled")
+
+
+@plugins_group.command("disable")
+@click.argument("name")
+def plugins_disable(name):
+    _plugin_action(_manager().disable, name, f"{name} disabled")
+
+
+@plugins_group.command("settings")
+@click.argument("name")
+@click.option("--set", "pairs", multiple=True, metavar="KEY=VALUE",
+              help="set one setting; VALUE is parsed as JSON when it can be")
+def plugins_settings(name, pairs):
+    """Show a plugin's settings, or change them with --set."""
+    manager = _manager()
+    try:
+        if pairs:
+            settings = dict(manager.settings_of(name))
+            for pair in pairs:
+                key, sep, value = pair.partition("=")
+                if not sep:
+                    raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--set")
+                try:
+                    settings[key] = json.loads(value)
+                except json.JSONDecodeError:
+                    settings[key] = value
+            with acting_as(None, "cli"):
+                manager.save_settings(name, settings)
+        click.echo(json.dumps(manager.describe(name)["settings"], ensure_ascii=False, indent=2))
+    except SettingsInvalid as exc:
+        raise click.ClickException("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())) from None
+    except PluginError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+# users -----------------------------------------------------------------------------------
+@cli.group("users")
+def users_group():
+    """Users and API tokens."""
+
+
+@users_group.command("create")
+@click.argument("username")
+@click.option("--role", default="sales", show_default=True)
+@click.option("--display-name")
+@click.password_option()
+def users_create(username, role, display_name, password):
+    ensure_default_roles()
+    try:
+        with acting_as(None, "cli"):
+            create_user(username, password, role, display_name)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"user {username} created with role {role}")
+
+
+@users_group.command("token")
+@click.argument("username")
+@click.option("--name", default="cli", show_default=True)
+def users_token(username, name):
+    """Issue an API token (printed once)."""
+    from kehu.auth import tokens
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"no user {username!r}")
+    with acting_as(None, "cli"):
+        _, plain = tokens.issue(user, name)
+        db.session.commit()
+    click.echo(plain)
+
+
+# demo and run ----------------------------------------------------------------------------
+@cli.command("demo")
+@click.option("--customers", default=300, show_default=True)
+@click.option("--admin-password", default="kehu-admin-2026", show_default=True)
+def demo(customers, admin_password):
+    """Fill an empty database with demo users and customers; prints the logins."""
+    from kehu.demo_data import DEMO_PASSWORD, load_demo
+    if db.session.scalar(select(User.id).limit(1)) is not None:
+        click.echo("database has users already: demo data not loaded")
+        return
+    with acting_as(None, "demo"):
+        ensure_default_roles()
+        create_user("admin", admin_password, "admin", "系统管理员")
+        logins = load_demo(customers)
+    click.echo(f"demo data loaded: {customers} customers")
+    click.echo(f"  admin login:  admin / {admin_password}")
+    click.echo(f"  other logins: {logins['manager']}, {', '.join(logins['sales'])} / {DEMO_PASSWORD}")
+
+
+@cli.command("worker")
+@click.option("--beat/--no-beat", default=True, help="also run the periodic scheduler (one per site)")
+def worker(beat):
+    """Run a Celery worker for this site's broker."""
+    celery = current_app.extensions["celery"]
+    argv = ["worker", "--loglevel=INFO"]
+    if celery.conf.broker_url.startswith("sqla+"):
+        argv += ["--pool=solo"]  # the embedded broker serves one consumer
+    if beat:
+        argv += ["--beat", f"--schedule={os.path.join(current_app.instance_path, 'celerybeat-schedule')}"]
+    celery.worker_main(argv)
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True)
+def serve(host, port):
+    """Start the web server with a Celery worker beside it (the embedded default)."""
+    worker_process = subprocess.Popen([sys.executable, "-m", "kehu.cli", "worker"])
+    try:
+        current_app.run(host=host, port=port, use_reloader=False, threaded=True)
+    finally:
+        worker_process.terminate()
+        worker_process.wait(timeout=10)
+
+
+if __name__ == "__main__":
+    cli()

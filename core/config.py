@@ -1,0 +1,57 @@
+"""Configuration from environment variables named ``KEHU_*``.
+
+Defaults give the embedded mode: a SQLite file in the instance folder and Celery on
+the ``sqla+sqlite`` broker in the same folder, so nothing but Python is needed.
+"""
+import os
+from pathlib import Path
+
+
+def _env(name, default=None):
+    return os.environ.get(f"KEHU_{name}", default)
+
+
+def _bool(value):
+    return str(value).lower() in {"1", "true", "yes", "on"}
+
+
+def load_config(instance_path: str, overrides: dict | None = None) -> dict:
+    """Build the Flask config dict: defaults, then ``KEHU_*`` env vars, then overrides."""
+    instance = Path(instance_path)
+    database_url = _env("DATABASE_URL", f"sqlite:///{instance / 'kehu.sqlite'}")
+    broker_url = _env("BROKER_URL", f"sqla+sqlite:///{instance / 'celery-broker.sqlite'}")
+    config = {
+        "SECRET_KEY": _env("SECRET_KEY"),
+        # A separate key for PII so that rotating the session key does not lose phone numbers.
+        "KEHU_PII_KEY": _env("PII_KEY"),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "CELERY": {
+            "broker_url": broker_url,
+            "result_backend": _env("RESULT_BACKEND", None),
+            "task_always_eager": _bool(_env("TASKS_EAGER", "0")),
+            "task_eager_propagates": True,
+            "task_acks_late": True,
+            "task_reject_on_worker_lost": True,
+            "worker_prefetch_multiplier": 1,
+            "broker_connection_retry_on_startup": True,
+            "timezone": "Asia/Shanghai",
+        },
+        "BABEL_DEFAULT_LOCALE": _env("LOCALE", "zh_Hans_CN"),
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "PLUGIN_STATE_TTL": float(_env("PLUGIN_STATE_TTL", "1.0")),
+        "API_TITLE": "kehu API",
+        "API_VERSION": "v1",
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "/docs",
+        "OPENAPI_SWAGGER_UI_URL": "/static/vendor/swagger-ui/",
+        "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_ENABLED": _bool(_env("RATELIMIT_ENABLED", "1")),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+    }
+    config.update(overrides or {})
+    return config

@@ -1,0 +1,98 @@
+"""Creating, changing and deleting customers: the rules shared by the API, web UI and imports."""
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from kehu.extensions import db
+from kehu.models import Customer, Tag, User
+from kehu.models.base import utcnow
+
+CONSENT_FIELDS = ("consent_sms", "consent_email", "consent_phone")
+
+
+class CustomerInvalid(Exception):
+    """The data breaks a rule; ``errors`` maps each field to messages in the user's language."""
+
+    def __init__(self, errors: dict):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def _resolve_tags(names, user):
+    names = list(dict.fromkeys(names))
+    tags = db.session.scalars(select(Tag).where(Tag.name.in_(names))).all() if names else []
+    missing = [n for n in names if n not in {t.name for t in tags}]
+    if missing and not user.has_permission("tag.manage"):
+        raise CustomerInvalid({"tags": [_("标签不存在：%(names)s", names="、".join(missing))]})
+    for name in missing:
+        tag = Tag(name=name)
+        db.session.add(tag)
+        tags.append(tag)
+    return sorted(tags, key=lambda t: t.name)
+
+
+def _check_owner(data, user):
+    """Sales (scope own) may only own their own customers; team scope within the team."""
+    owner_id = data.get("owner_id")
+    if owner_id is None:
+        return
+    owner = db.session.get(User, owner_id)
+    if owner is None or not owner.active:
+        raise CustomerInvalid({"owner_id": [_("负责人不存在")]})
+    allowed = (user.scope == "all" or owner.id == user.id
+               or (user.scope == "team" and user.team_id is not None and owner.team_id == user.team_id))
+    if not allowed:
+        raise CustomerInvalid({"owner_id": [_("不能把客户分配给权限范围以外的人")]})
+    data.setdefault("team_id", owner.team_id)
+
+
+def _plugin_errors(customer, data):
+    errors = {}
+    for found in current_app.extensions["kehu_plugins"].hook("validate_customer")(customer=customer, data=data):
+        for field, messages in (found or {}).items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise CustomerInvalid(errors)
+
+
+def _apply(customer, data, user):
+    data = dict(data)
+    if "tags" in data:
+        customer.tags = _resolve_tags(data.pop("tags"), user)
+    if any(f in data and data[f] != getattr(customer, f) for f in CONSENT_FIELDS):
+        customer.consent_updated_at = utcnow()
+    for key, value in data.items():
+        setattr(customer, key, value)
+
+
+def create_customer(data: dict, user) -> Customer:
+    data = dict(data)
+    data.setdefault("owner_id", user.id)
+    _check_owner(data, user)
+    data.setdefault("team_id", user.team_id)
+    if user.scope != "all" and data.get("team_id") not in (None, user.team_id):
+        raise CustomerInvalid({"team_id": [_("不能把客户放到其他团队")]})
+    customer = Customer(extra={})
+    _plugin_errors(None, data)
+    _apply(customer, data, user)
+    db.session.add(customer)
+    db.session.commit()
+    return customer
+
+
+def update_customer(customer: Customer, data: dict, user) -> Customer:
+    data = dict(data)
+    if "owner_id" in data and data["owner_id"] != customer.owner_id:
+        _check_owner(data, user)
+    if "team_id" in data and user.scope != "all" and data["team_id"] not in (None, user.team_id):
+        raise CustomerInvalid({"team_id": [_("不能把客户放到其他团队")]})
+    _plugin_errors(customer, data)
+    _apply(customer, data, user)
+    db.session.commit()
+    return customer
+
+
+def delete_customer(customer: Customer) -> None:
+    """Soft delete: the row stays (for audit and restore) but disappears from every query."""
+    customer.deleted_at = utcnow()
+    db.session.commit()

@@ -1,0 +1,14 @@
+"""Core data model. Importing this package registers every core table on ``db.metadata``."""
+from kehu.models.audit import AuditLog
+from kehu.models.contact import Contact
+from kehu.models.customer import Customer, customer_tags
+from kehu.models.interaction import Interaction
+from kehu.models.outbox import OutboxConsumption, OutboxMessage
+from kehu.models.plugin_state import PluginState
+from kehu.models.tag import Tag
+from kehu.models.user import ApiToken, Role, Team, User
+
+__all__ = [
+    "ApiToken", "AuditLog", "Contact", "Customer", "Interaction", "OutboxConsumption",
+    "OutboxMessage", "PluginState", "Role", "Tag", "Team", "User", "customer_tags",
+]

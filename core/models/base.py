@@ -1,0 +1,49 @@
+"""Column helpers shared by core models."""
+from datetime import datetime, timezone
+
+from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import DateTime, TypeDecorator
+
+from kehu.extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores naive values)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; kehu stores aware UTC datetimes")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+
+
+class AuditedMixin:
+    """Marks a model whose creates, updates and deletes are written to the audit log.
+
+    ``__audit_exclude__`` names columns never written there (secrets, ciphertext);
+    ``__audit_mask__`` maps a column to a callable giving the value to record instead.
+    """
+
+    __audit_exclude__: tuple[str, ...] = ("created_at", "updated_at")
+    __audit_mask__: dict = {}
+
+
+__all__ = ["db", "utcnow", "UTCDateTime", "TimestampMixin", "AuditedMixin"]

@@ -1,0 +1,1 @@
+"""Plugin system: base class, manager (discovery, order, hooks), run-time state, migrations."""

@@ -1,0 +1,56 @@
+"""The base class every plugin subclasses (exported to plugin authors as ``kehu_sdk.Plugin``)."""
+import functools
+import inspect
+from pathlib import Path
+
+from flask import current_app, has_app_context
+
+
+class Plugin:
+    """A kehu plugin. Subclass it in ``plugins/<name>/plugin.py`` and add ``@hookimpl`` methods."""
+
+    name: str = ""
+    title: str = ""
+    version: str = "0.0.0"
+    requires: tuple[str, ...] = ()
+    requires_core: str = ">=0.1"
+    settings_schema: dict = {"type": "object", "properties": {}, "additionalProperties": False}
+
+    @property
+    def manager(self):
+        return current_app.extensions["kehu_plugins"]
+
+    @property
+    def enabled(self) -> bool:
+        return has_app_context() and self.manager.is_enabled(self.name)
+
+    @property
+    def settings(self) -> dict:
+        """Current settings with the schema's defaults filled in."""
+        return self.manager.settings_of(self.name)
+
+    @property
+    def migrations_dir(self) -> Path | None:
+        folder = Path(inspect.getfile(type(self))).with_name("migrations")
+        return folder if (folder / "env.py").exists() else None
+
+    def connect(self, signal, receiver=None):
+        """Connect ``receiver`` to a blinker signal so that it runs only while this plugin is enabled.
+
+        Usable as a decorator: ``@plugin.connect(customer_created)``.
+        """
+        if receiver is None:
+            return functools.partial(self.connect, signal)
+
+        @functools.wraps(receiver)
+        def guarded(sender, **kwargs):
+            if self.enabled:
+                return receiver(sender, **kwargs)
+            return None
+
+        signal.connect(guarded, weak=False)
+        receiver._kehu_guarded = guarded
+        return receiver
+
+    def __repr__(self):
+        return f"<Plugin {self.name} {self.version}>"

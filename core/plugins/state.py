@@ -1,0 +1,36 @@
+"""Run-time plugin state (enabled flag and settings) cached per process.
+
+Every process polls ``max(plugin_state.generation)`` at most once per ``ttl`` seconds and
+reloads the rows when it moved, so a change made anywhere is seen everywhere within
+about a second without restarting.
+"""
+import threading
+import time
+
+from sqlalchemy import func, select
+
+from kehu.extensions import db
+from kehu.models import PluginState
+
+
+class PluginStateCache:
+    def __init__(self, ttl: float):
+        self.ttl = ttl
+        self.generation = None
+        self.enabled: frozenset[str] = frozenset()
+        self.settings: dict[str, dict] = {}
+        self._checked_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def refresh(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._checked_at < self.ttl:
+            return
+        with self._lock, db.engine.connect() as conn:
+            generation = conn.execute(select(func.max(PluginState.generation))).scalar()
+            if force or generation != self.generation:
+                rows = conn.execute(select(PluginState.name, PluginState.enabled, PluginState.settings)).all()
+                self.enabled = frozenset(r.name for r in rows if r.enabled)
+                self.settings = {r.name: r.settings or {} for r in rows}
+                self.generation = generation
+            self._checked_at = now

@@ -1,0 +1,1 @@
+"""marshmallow schemas for the REST API (load = what clients send, dump = what they get)."""

@@ -1,0 +1,15 @@
+from marshmallow import Schema, fields
+
+
+class PluginSchema(Schema):
+    name = fields.String()
+    title = fields.String()
+    version = fields.String()
+    requires = fields.List(fields.String())
+    enabled = fields.Boolean()
+    settings_schema = fields.Dict()
+    settings = fields.Dict()
+
+
+class PluginSettingsSchema(Schema):
+    settings = fields.Dict(required=True)

@@ -1,0 +1,10 @@
+from marshmallow import Schema, fields, validate
+
+from kehu.schemas.fields import TrimmedString
+
+
+class TagSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    name = TrimmedString(required=True, validate=validate.Length(1, 40))
+    color = fields.String(allow_none=True, validate=validate.Regexp(r"^#[0-9a-fA-F]{6}$"))
+    customer_count = fields.Integer(dump_only=True)

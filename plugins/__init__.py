@@ -1,0 +1,1 @@
+"""Built-in kehu plugins, each a folder of the same shape."""
