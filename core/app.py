@@ -63,6 +63,8 @@ def create_app(config: dict | None = None, instance_path: str | None = None, plu
     manager = PluginManager(state_ttl=app.config["PLUGIN_STATE_TTL"])
     app.extensions["kehu_plugins"] = manager
     manager.discover(extra_classes=plugin_classes)
+    for plugin in manager.installed.values():
+        plugin.bind_signals(app)
 
     api = KehuApi(app)
     app.extensions["kehu_api"] = api

@@ -35,22 +35,24 @@ class Plugin:
         return folder if (folder / "env.py").exists() else None
 
     def connect(self, signal, receiver=None):
-        """Connect ``receiver`` to a blinker signal so that it runs only while this plugin is enabled.
+        """Connect ``receiver`` to a blinker signal; it runs only while this plugin is enabled.
 
-        Usable as a decorator: ``@plugin.connect(customer_created)``.
+        Usable as a decorator. Receivers are bound per app (signals are sent with the app
+        as sender), so several apps in one process do not see each other's events.
         """
         if receiver is None:
             return functools.partial(self.connect, signal)
-
-        @functools.wraps(receiver)
-        def guarded(sender, **kwargs):
-            if self.enabled:
-                return receiver(sender, **kwargs)
-            return None
-
-        signal.connect(guarded, weak=False)
-        receiver._kehu_guarded = guarded
+        self.__dict__.setdefault("_receivers", []).append((signal, receiver))
         return receiver
+
+    def bind_signals(self, app) -> None:
+        for signal, receiver in self.__dict__.get("_receivers", []):
+            def guarded(sender, _receiver=receiver, **kwargs):
+                if self.enabled:
+                    return _receiver(sender, **kwargs)
+                return None
+
+            signal.connect(guarded, sender=app, weak=False)
 
     def __repr__(self):
         return f"<Plugin {self.name} {self.version}>"

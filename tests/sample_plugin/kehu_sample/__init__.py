@@ -1,0 +1,1 @@
+"""Test plugin exercising every part of the plugin contract core offers."""

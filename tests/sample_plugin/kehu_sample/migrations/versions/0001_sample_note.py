@@ -1,0 +1,26 @@
+"""sample_note table
+
+Revision ID: sample_0001
+Revises:
+"""
+import sqlalchemy as sa
+from alembic import op
+
+revision = "sample_0001"
+down_revision = None
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        "sample_note",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("customer_id", sa.Integer(), nullable=False),
+        sa.Column("text", sa.String(length=200), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_sample_note")),
+    )
+
+
+def downgrade():
+    op.drop_table("sample_note")

@@ -1,0 +1,65 @@
+import click
+from flask import Blueprint, jsonify
+
+from kehu_sdk import Plugin, hookimpl
+from kehu_sdk.signals import customer_created
+
+from kehu_sample import models  # noqa: F401  plugin tables are registered at start-up
+
+blueprint = Blueprint("sample", __name__, url_prefix="/sample")
+received = []  # customer ids seen by the signal receiver (tests read it)
+
+
+class SamplePlugin(Plugin):
+    name = "sample"
+    title = "示例插件"
+    version = "1.0.0"
+    settings_schema = {
+        "type": "object",
+        "properties": {
+            "greeting": {"type": "string", "default": "你好", "maxLength": 20},
+            "max_notes": {"type": "integer", "minimum": 1, "maximum": 100, "default": 10},
+            "api_key": {"type": "string", "writeOnly": True},
+            "forbidden_word": {"type": "string", "default": "禁止"},
+        },
+        "additionalProperties": False,
+    }
+
+    def __init__(self):
+        self.connect(customer_created, self._on_customer_created)
+
+    def _on_customer_created(self, sender, customer_id, **kwargs):
+        received.append(customer_id)
+
+    @hookimpl
+    def register_blueprints(self):
+        return [blueprint]
+
+    @hookimpl
+    def task_modules(self):
+        return ["kehu_sample.tasks"]
+
+    @hookimpl
+    def interaction_kinds(self):
+        return [{"kind": "sample_visit", "title": "示例拜访"}]
+
+    @hookimpl
+    def validate_customer(self, customer, data):
+        word = self.settings["forbidden_word"]
+        if word and word in (data.get("name") or ""):
+            return {"name": [f"名称不能包含“{word}”"]}
+        return {}
+
+    @hookimpl
+    def register_commands(self):
+        @click.command("sample-hello")
+        def hello():
+            """Say the configured greeting."""
+            click.echo(self.settings["greeting"])
+
+        return [hello]
+
+
+@blueprint.route("/ping")
+def ping():
+    return jsonify(greeting=SamplePlugin().settings["greeting"])

@@ -1,0 +1,1 @@
+"""Test plugin that requires ``sample`` (dependency order, enable/disable rules)."""
