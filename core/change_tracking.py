@@ -82,7 +82,21 @@ def _field_changes(obj):
 
 
 def _entity_id(obj):
-    return ",".join(str(v) for v in inspect(obj).identity or ())
+    return ",".join(str(v) for v in inspect(obj).mapper.primary_key_from_instance(obj))
+
+
+@event.listens_for(AuditedMixin, "mapper_configured", propagate=True)
+def _load_old_values(mapper, cls):
+    """Make SQLAlchemy load the old value before a set, even on an expired object,
+    so that the audit log and ``customer_updated`` get real before/after pairs."""
+    excluded = set(cls.__audit_exclude__)
+    for attr in mapper.column_attrs:
+        if attr.key not in excluded:
+            event.listen(getattr(cls, attr.key), "set", _ignore, active_history=True)
+
+
+def _ignore(target, value, oldvalue, initiator):
+    return value
 
 
 @event.listens_for(KehuSession, "after_flush")

@@ -212,12 +212,35 @@ def worker(beat):
 @click.option("--port", default=5000, show_default=True)
 def serve(host, port):
     """Start the web server with a Celery worker beside it (the embedded default)."""
-    worker_process = subprocess.Popen([sys.executable, "-m", "kehu.cli", "worker"])
+    import signal
+    from werkzeug.serving import run_simple
+
+    def die_with_parent():
+        """Linux: the worker gets SIGTERM when `kehu serve` dies, even by SIGKILL."""
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+
+    # Not current_app.run(): Flask ignores app.run() inside a CLI command (FLASK_RUN_FROM_CLI).
+    app = current_app._get_current_object()
+    worker_process = subprocess.Popen([sys.executable, "-m", "kehu.cli", "worker"],
+                                      preexec_fn=die_with_parent if sys.platform == "linux" else None)
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)  # run the finally below, which stops the worker
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, stop)
     try:
-        current_app.run(host=host, port=port, use_reloader=False, threaded=True)
+        run_simple(host, port, app, use_reloader=False, threaded=True)
     finally:
-        worker_process.terminate()
-        worker_process.wait(timeout=10)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        if worker_process.poll() is None:
+            worker_process.terminate()  # Celery's warm shutdown
+            try:
+                worker_process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker_process.kill()
+                worker_process.wait()
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 PROBLEM_TYPE = "about:blank"
+MEDIA_TYPE = "application/problem+json"
 
 
 def problem(status: int, title: str, detail: str | None = None, **extra):
@@ -13,7 +14,7 @@ def problem(status: int, title: str, detail: str | None = None, **extra):
     body.update({k: v for k, v in extra.items() if v is not None})
     response = jsonify(body)
     response.status_code = status
-    response.mimetype = "application/problem+json"
+    response.mimetype = MEDIA_TYPE
     return response
 
 

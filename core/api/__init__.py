@@ -1,13 +1,17 @@
 """REST API under /api/v1 (flask-smorest); every error is a problem-details document."""
-from flask import g, request
-from flask_login import current_user, login_user
+from http import HTTPStatus
+
+from apispec import BasePlugin
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.common import resolve_schema_cls
+from flask import g, request
+from flask_login import current_user, login_user
 from flask_smorest import Api
 
 from kehu.auth import tokens
 from kehu.extensions import csrf
-from kehu.problems import from_http_exception
+from kehu.problems import MEDIA_TYPE as PROBLEM_MEDIA_TYPE, from_http_exception
+from kehu.schemas.common import ProblemSchema
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -19,16 +23,45 @@ def _schema_name(schema):
     return f"{name}Patch" if getattr(schema, "partial", False) and not name.endswith("Patch") else name
 
 
+class ErrorResponses(BasePlugin):
+    """Documents the errors any operation may answer besides its own 409s and 422s."""
+
+    def operation_helper(self, path=None, operations=None, **kwargs):
+        for operation in (operations or {}).values():
+            responses = operation.setdefault("responses", {})
+            documented = {str(code) for code in responses}
+            expected = {"401": "UNAUTHORIZED", "403": "FORBIDDEN"}  # every operation needs a permission
+            if "{" in path:
+                expected["404"] = "NOT_FOUND"  # the path names something that may not exist
+            if "requestBody" in operation:
+                expected["400"] = "BAD_REQUEST"  # a body that is not JSON
+            responses.update({code: name for code, name in expected.items() if code not in documented})
+
+
 class KehuApi(Api):
+    ERROR_SCHEMA = ProblemSchema
+
     def __init__(self, app=None):
-        super().__init__(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=_schema_name)})
+        super().__init__(app, spec_kwargs={"marshmallow_plugin": MarshmallowPlugin(schema_name_resolver=_schema_name),
+                                           "extra_plugins": [ErrorResponses()]})
 
     def handle_http_exception(self, error):
         return from_http_exception(error)
 
+    def _register_responses(self):
+        """smorest's shared responses, with errors documented as the problem documents they are."""
+        problem = {"content": {PROBLEM_MEDIA_TYPE: {"schema": self.ERROR_SCHEMA}}}
+        for status in HTTPStatus:
+            self.spec.components.response(
+                status.name, {"description": status.phrase, **(problem if status >= 400 else {})}, lazy=True)
+        self.spec.components.response(
+            self.DEFAULT_ERROR_RESPONSE_NAME, {"description": "Any other error", **problem}, lazy=True)
+
 
 def authenticate_api_request():
     """Bearer token first; a browser session works too, with a CSRF token on unsafe methods."""
+    if not request.path.startswith("/api/"):
+        return
     header = request.headers.get("Authorization", "")
     if header.startswith("Bearer "):
         user = tokens.user_for(header[7:].strip())
@@ -43,9 +76,9 @@ def authenticate_api_request():
 def register_api(app, api):
     from kehu.api import customers, interactions, me, plugins, tags
 
+    app.before_request(authenticate_api_request)
     for module in (customers, interactions, tags, plugins, me):
-        csrf.exempt(module.blp)
-        module.blp.before_request(authenticate_api_request)
+        csrf.exempt(module.blp)  # CSRF is checked in authenticate_api_request, for cookie sessions only
         api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.blp.url_prefix or ''}")
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearer": []}]

@@ -49,6 +49,7 @@ def _change(name, action):
 @blp.route("/<string:name>/enable", methods=["POST"])
 @require("plugin.manage")
 @blp.response(200, PluginSchema)
+@blp.alt_response(409, response="CONFLICT")
 def enable(name):
     return _change(name, _manager().enable)
 
@@ -56,6 +57,7 @@ def enable(name):
 @blp.route("/<string:name>/disable", methods=["POST"])
 @require("plugin.manage")
 @blp.response(200, PluginSchema)
+@blp.alt_response(409, response="CONFLICT")
 def disable(name):
     return _change(name, _manager().disable)
 

@@ -35,6 +35,7 @@ class Tags(MethodView):
     @require("tag.manage")
     @blp.arguments(TagSchema)
     @blp.response(201, TagSchema)
+    @blp.alt_response(409, response="CONFLICT")
     def post(self, data):
         _unique_name(data["name"])
         tag = Tag(**data)
@@ -55,6 +56,7 @@ class TagById(MethodView):
     @require("tag.manage")
     @blp.arguments(TagSchema(partial=True))
     @blp.response(200, TagSchema)
+    @blp.alt_response(409, response="CONFLICT")
     def patch(self, data, tag_id):
         tag = tag_or_404(tag_id)
         if "name" in data:

@@ -1,8 +1,8 @@
 """Relays committed outbox rows to their Celery tasks; consumers deduplicate by row id."""
 import functools
 
-from celery import current_app as current_celery
 from celery import shared_task
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -14,12 +14,17 @@ BATCH = 500
 
 
 def _send(task_name, args):
-    """Through the registered task when this process knows it (eager mode honours that)."""
-    task = current_celery.tasks.get(task_name)
+    """Through the registered task when this process knows it (eager mode honours that).
+
+    Uses the Celery app of the Flask app running the relay, not Celery's process-wide
+    "current" app: that is whichever app was created last, possibly another site's broker.
+    """
+    celery = current_app.extensions["celery"]
+    task = celery.tasks.get(task_name)
     if task is not None:
         task.apply_async(args=args)
     else:
-        current_celery.send_task(task_name, args=args)
+        celery.send_task(task_name, args=args)
 
 
 @shared_task(name="kehu.outbox.relay")

@@ -1,9 +1,11 @@
 """Server-rendered web UI: sign-in and the home page (the full UI builds on this)."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select
 from urllib.parse import urlsplit
 from wtforms import BooleanField, PasswordField, StringField
@@ -14,6 +16,7 @@ from kehu.customer_query import CustomerFilter, criteria
 from kehu.extensions import db, limiter, login_manager
 from kehu.models import Customer, Interaction, User
 from kehu.models.base import utcnow
+from kehu.problems import from_http_exception
 
 web = Blueprint("web", __name__)
 
@@ -73,5 +76,15 @@ def home():
     return render_template("home.html", total=total, by_status=by_status, planned=planned)
 
 
+@web.app_errorhandler(CSRFError)
+def csrf_expired(error):
+    """A stale or missing form token: say so on the form instead of a bare 400 page."""
+    if request.path.startswith("/api/"):
+        return from_http_exception(error)
+    flash(_("页面已过期，请重新提交。"))
+    return redirect(request.full_path if request.method != "GET" else url_for("web.home"))
+
+
 def register_web(app):
     app.register_blueprint(web)
+    app.context_processor(lambda: {"get_locale": get_locale})
