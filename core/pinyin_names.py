@@ -7,5 +7,6 @@ def search_key(name: str) -> str:
     if not name:
         return ""
     syllables = [s.lower() for s in lazy_pinyin(name, errors="default") if s.strip()]
-    initials = "".join(s[0] for s in lazy_pinyin(name, style=Style.FIRST_LETTER, errors="default") if s.strip())
+    # Non-Chinese runs ("ABC") stay whole in both keys.
+    initials = "".join(s for s in lazy_pinyin(name, style=Style.FIRST_LETTER, errors="default") if s.strip())
     return f"{''.join(syllables)} {initials.lower()}"
