@@ -5,7 +5,7 @@ from datetime import timedelta
 from kehu import regions
 from kehu.customer_service import create_customer
 from kehu.extensions import db
-from kehu.models import Contact, Interaction
+from kehu.models import Contact, Interaction, Tag
 from kehu.models.base import utcnow
 from kehu.setup_data import create_user, ensure_team
 
@@ -51,6 +51,8 @@ def load_demo(customers: int = 300, seed: int = 2026) -> dict:
     create_user("zhangjingli", DEMO_PASSWORD, "manager", "张经理", ensure_team("济宁一组"))
     create_user("kefu", DEMO_PASSWORD, "service", "客服小王", ensure_team("济南组"))
     create_user("shichang", DEMO_PASSWORD, "marketing", "市场部李")
+    db.session.add_all(Tag(name=name) for name in TAGS)  # sales may use tags, not invent them
+    db.session.commit()
     now = utcnow()
     for _ in range(customers):
         city = rng.choices(list(CITIES), weights=[5, 3, 2])[0]

@@ -64,6 +64,7 @@ def kehu_app(kehu_database_url, kehu_plugin_classes, tmp_path_factory):
         "SECRET_KEY": "test-secret",
         "KEHU_PII_KEY": "test-pii-key",
         "RATELIMIT_ENABLED": False,
+        "KEHU_PASSWORD_PROFILE": "CHEAPEST",
         "PLUGIN_STATE_TTL": 0.0,
         "CELERY": {"task_always_eager": True, "task_eager_propagates": True,
                    "broker_url": "memory://", "result_backend": None},

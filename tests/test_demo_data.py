@@ -1,0 +1,20 @@
+"""The demo data `make run` loads is valid and realistic."""
+from sqlalchemy import func, select
+
+from kehu import regions
+from kehu.demo_data import load_demo
+from kehu.extensions import db
+from kehu.models import Customer, Interaction, User
+
+
+def test_demo_customers_are_valid_and_owned_by_sales_of_their_city(app):
+    logins = load_demo(customers=40, seed=7)
+    assert len(logins["sales"]) == 6
+    customers = db.session.scalars(select(Customer)).all()
+    assert len(customers) == 40
+    for customer in customers:
+        assert regions.is_county(customer.region_code)
+        assert customer.phone.startswith("+861")
+        assert customer.owner.role.name == "sales" and customer.team_id == customer.owner.team_id
+    assert db.session.scalar(select(func.count(Interaction.id))) > 0
+    assert db.session.scalar(select(func.count(User.id))) == 9
