@@ -4,7 +4,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from kehu.extensions import db
-from kehu.models import Customer, Tag, User
+from kehu.models import Customer, Tag, Team, User
 from kehu.models.base import utcnow
 
 CONSENT_FIELDS = ("consent_sms", "consent_email", "consent_phone")
@@ -46,6 +46,17 @@ def _check_owner(data, user):
     data.setdefault("team_id", owner.team_id)
 
 
+def _check_team(data, user):
+    """Only scope "all" may put a customer into another team, and only into one that exists."""
+    team_id = data.get("team_id")
+    if team_id is None:
+        return
+    if user.scope != "all" and team_id != user.team_id:
+        raise CustomerInvalid({"team_id": [_("不能把客户放到其他团队")]})
+    if db.session.get(Team, team_id) is None:
+        raise CustomerInvalid({"team_id": [_("团队不存在")]})
+
+
 def _plugin_errors(customer, data):
     errors = {}
     for found in current_app.extensions["kehu_plugins"].hook("validate_customer")(customer=customer, data=data):
@@ -70,8 +81,7 @@ def create_customer(data: dict, user) -> Customer:
     data.setdefault("owner_id", user.id)
     _check_owner(data, user)
     data.setdefault("team_id", user.team_id)
-    if user.scope != "all" and data.get("team_id") not in (None, user.team_id):
-        raise CustomerInvalid({"team_id": [_("不能把客户放到其他团队")]})
+    _check_team(data, user)
     customer = Customer(extra={})
     _plugin_errors(None, data)
     _apply(customer, data, user)
@@ -84,8 +94,8 @@ def update_customer(customer: Customer, data: dict, user) -> Customer:
     data = dict(data)
     if "owner_id" in data and data["owner_id"] != customer.owner_id:
         _check_owner(data, user)
-    if "team_id" in data and user.scope != "all" and data["team_id"] not in (None, user.team_id):
-        raise CustomerInvalid({"team_id": [_("不能把客户放到其他团队")]})
+    if "team_id" in data:
+        _check_team(data, user)
     _plugin_errors(customer, data)
     _apply(customer, data, user)
     db.session.commit()

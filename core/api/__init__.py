@@ -7,11 +7,13 @@ from apispec.ext.marshmallow.common import resolve_schema_cls
 from flask import g, request
 from flask_login import current_user, login_user
 from flask_smorest import Api
+from werkzeug.routing import IntegerConverter
 
 from kehu.auth import tokens
 from kehu.extensions import csrf
 from kehu.problems import MEDIA_TYPE as PROBLEM_MEDIA_TYPE, from_http_exception
 from kehu.schemas.common import ProblemSchema
+from kehu.schemas.fields import MAX_ROW_ID
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -21,6 +23,13 @@ def _schema_name(schema):
     cls = resolve_schema_cls(schema)
     name = cls.__name__.removesuffix("Schema")
     return f"{name}Patch" if getattr(schema, "partial", False) and not name.endswith("Patch") else name
+
+
+class RowIdConverter(IntegerConverter):
+    """``<id:customer_id>``: a number outside the id range names nothing (404) and never reaches SQL."""
+
+    def __init__(self, url_map):
+        super().__init__(url_map, min=1, max=MAX_ROW_ID)
 
 
 class ErrorResponses(BasePlugin):
@@ -77,6 +86,7 @@ def register_api(app, api):
     from kehu.api import customers, interactions, me, plugins, tags
 
     app.before_request(authenticate_api_request)
+    app.url_map.converters["id"] = RowIdConverter
     for module in (customers, interactions, tags, plugins, me):
         csrf.exempt(module.blp)  # CSRF is checked in authenticate_api_request, for cookie sessions only
         api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.blp.url_prefix or ''}")

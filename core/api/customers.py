@@ -48,7 +48,7 @@ class Customers(MethodView):
         return _saved(lambda: create_customer(data, current_user))
 
 
-@blp.route("/<int:customer_id>")
+@blp.route("/<id:customer_id>")
 class CustomerById(MethodView):
     @require("customer.read")
     @blp.response(200, CustomerDetailSchema)
@@ -68,7 +68,7 @@ class CustomerById(MethodView):
         delete_customer(customer_or_404(customer_id))
 
 
-@blp.route("/<int:customer_id>/contacts")
+@blp.route("/<id:customer_id>/contacts")
 class CustomerContacts(MethodView):
     @require("customer.read")
     @blp.response(200, ContactSchema(many=True))
@@ -93,7 +93,7 @@ def contact_or_404(contact_id):
     return contact
 
 
-@blp.route("/contacts/<int:contact_id>")
+@blp.route("/contacts/<id:contact_id>")
 class ContactById(MethodView):
     @require("customer.read")
     @blp.response(200, ContactSchema)

@@ -53,7 +53,7 @@ def _filtered(query, args):
     return query
 
 
-@blp.route("/customers/<int:customer_id>/interactions")
+@blp.route("/customers/<id:customer_id>/interactions")
 class CustomerTimeline(MethodView):
     @require("interaction.read")
     @blp.arguments(InteractionListArgs, location="query", as_kwargs=False)
@@ -104,7 +104,7 @@ class Interactions(MethodView):
         return page_of(_filtered(query, args), pagination_parameters)
 
 
-@blp.route("/interactions/<int:interaction_id>")
+@blp.route("/interactions/<id:interaction_id>")
 class InteractionById(MethodView):
     @require("interaction.read")
     @blp.response(200, InteractionSchema)

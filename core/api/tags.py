@@ -51,7 +51,7 @@ def tag_or_404(tag_id):
     return tag
 
 
-@blp.route("/<int:tag_id>")
+@blp.route("/<id:tag_id>")
 class TagById(MethodView):
     @require("tag.manage")
     @blp.arguments(TagSchema(partial=True))

@@ -1,14 +1,12 @@
-from zoneinfo import ZoneInfo
-
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from kehu import regions
 from kehu.customer_query import SORTS
 from kehu.models.customer import KINDS, SCALES, STATUSES
-from kehu.schemas.fields import CountyCode, MaskedPhone, Phone, RegionPrefix, TrimmedString
+from kehu.schemas.fields import (CountyCode, Email, JsonObject, MaskedPhone, Moment, Phone, RegionPrefix, RowId,
+                                 Text, TrimmedString)
 
-CHINA_TZ = ZoneInfo("Asia/Shanghai")  # a time typed without offset is local time
 TagName = TrimmedString(validate=validate.Length(1, 40))
 
 
@@ -18,11 +16,11 @@ class ContactSchema(Schema):
     name = TrimmedString(required=True, validate=validate.Length(1, 80))
     title = TrimmedString(allow_none=True, validate=validate.Length(max=80))
     phone = Phone(allow_none=True, load_only=True)
-    phone_display = MaskedPhone(attribute="phone", dump_only=True, data_key="phone")
-    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    phone_display = MaskedPhone(attribute="phone", dump_only=True, data_key="phone", allow_none=True)
+    email = Email(allow_none=True, validate=validate.Length(max=254))
     wechat = TrimmedString(allow_none=True, validate=validate.Length(max=80))
     is_primary = fields.Boolean()
-    notes = fields.String(allow_none=True, validate=validate.Length(max=5000))
+    notes = Text(allow_none=True, validate=validate.Length(max=5000))
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
 
@@ -34,8 +32,8 @@ class CustomerSchema(Schema):
     name_pinyin = fields.String(dump_only=True)
     company = TrimmedString(allow_none=True, validate=validate.Length(max=200))
     phone = Phone(allow_none=True, load_only=True)
-    phone_display = MaskedPhone(attribute="phone", dump_only=True, data_key="phone")
-    email = fields.Email(allow_none=True, validate=validate.Length(max=254))
+    phone_display = MaskedPhone(attribute="phone", dump_only=True, data_key="phone", allow_none=True)
+    email = Email(allow_none=True, validate=validate.Length(max=254))
     address = TrimmedString(allow_none=True, validate=validate.Length(max=300))
     region_code = CountyCode(allow_none=True)
     region_name = fields.Function(lambda c: regions.full_name(c.region_code) if c.region_code else None,
@@ -44,17 +42,17 @@ class CustomerSchema(Schema):
     scale = fields.String(allow_none=True, validate=validate.OneOf(SCALES))
     status = fields.String(load_default="lead", validate=validate.OneOf(STATUSES))
     source = TrimmedString(allow_none=True, validate=validate.Length(max=40))
-    owner_id = fields.Integer(allow_none=True, strict=True)
-    team_id = fields.Integer(allow_none=True, strict=True)
+    owner_id = RowId(allow_none=True, strict=True)
+    team_id = RowId(allow_none=True, strict=True)
     birthday = fields.Date(allow_none=True)
     tags = fields.List(TagName, validate=validate.Length(max=50))
-    extra = fields.Dict(keys=fields.String(validate=validate.Length(1, 80)))
-    extra_schema = fields.String(allow_none=True, validate=validate.Length(max=80))
-    extra_schema_version = fields.Integer(dump_only=True)
+    extra = JsonObject(keys=Text(validate=validate.Length(1, 80)))
+    extra_schema = Text(allow_none=True, validate=validate.Length(max=80))
+    extra_schema_version = fields.Integer(dump_only=True, allow_none=True)
     consent_sms = fields.Boolean()
     consent_email = fields.Boolean()
     consent_phone = fields.Boolean()
-    consent_updated_at = fields.DateTime(dump_only=True)
+    consent_updated_at = fields.DateTime(dump_only=True, allow_none=True)
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
 
@@ -77,17 +75,17 @@ class CustomerPatchSchema(CustomerSchema):
 
 
 class CustomerListArgs(Schema):
-    q = fields.String(validate=validate.Length(max=100), metadata={"description": "name, pinyin, company or phone"})
+    q = Text(validate=validate.Length(max=100), metadata={"description": "name, pinyin, company or phone"})
     status = fields.List(fields.String(validate=validate.OneOf(STATUSES)))
     kind = fields.String(validate=validate.OneOf(KINDS))
     tags = fields.List(TagName)
     tag_mode = fields.String(load_default="all", validate=validate.OneOf(("all", "any")))
     region = RegionPrefix(metadata={"description": "GB/T 2260 code or prefix: 37, 3708, 370811"})
-    industry = fields.List(fields.String(validate=validate.Length(1, 40)))
-    owner_id = fields.Integer()
-    team_id = fields.Integer()
-    created_from = fields.AwareDateTime(default_timezone=CHINA_TZ)
-    created_to = fields.AwareDateTime(default_timezone=CHINA_TZ)
+    industry = fields.List(Text(validate=validate.Length(1, 40)))
+    owner_id = RowId()
+    team_id = RowId()
+    created_from = Moment()
+    created_to = Moment()
     sort = fields.String(load_default="-created_at",
                          validate=validate.OneOf([s for k in SORTS for s in (k, f"-{k}")]))
 

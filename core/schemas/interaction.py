@@ -2,28 +2,27 @@ from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from kehu.models.interaction import DIRECTIONS, STATUSES
-from kehu.schemas.customer import CHINA_TZ
-from kehu.schemas.fields import TrimmedString
+from kehu.schemas.fields import Moment, RowId, Text, TrimmedString
 
-When = fields.AwareDateTime(default_timezone=CHINA_TZ, allow_none=True)
+When = Moment(allow_none=True)
 
 
 class InteractionSchema(Schema):
     id = fields.Integer(dump_only=True)
     customer_id = fields.Integer(dump_only=True)
-    contact_id = fields.Integer(allow_none=True, strict=True)
-    user_id = fields.Integer(dump_only=True)
-    kind = fields.String(required=True, validate=validate.Length(1, 40))
+    contact_id = RowId(allow_none=True, strict=True)
+    user_id = fields.Integer(dump_only=True, allow_none=True)
+    kind = Text(required=True, validate=validate.Length(1, 40))
     channel = TrimmedString(allow_none=True, validate=validate.Length(max=40))
     direction = fields.String(load_default="outbound", validate=validate.OneOf(DIRECTIONS))
     subject = TrimmedString(load_default="", validate=validate.Length(max=200))
-    content = fields.String(allow_none=True, validate=validate.Length(max=20000))
+    content = Text(allow_none=True, validate=validate.Length(max=20000))
     occurred_at = When
     due_at = When
     status = fields.String(load_default="done", validate=validate.OneOf(STATUSES))
     satisfaction = fields.Integer(allow_none=True, strict=True, validate=validate.Range(1, 5))
-    source_plugin = fields.String(dump_only=True)
-    external_ref = fields.String(dump_only=True)
+    source_plugin = fields.String(dump_only=True, allow_none=True)
+    external_ref = fields.String(dump_only=True, allow_none=True)
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
 
@@ -34,7 +33,7 @@ class InteractionSchema(Schema):
 
 
 class InteractionPatchSchema(InteractionSchema):
-    kind = fields.String(validate=validate.Length(1, 40))
+    kind = Text(validate=validate.Length(1, 40))
     direction = fields.String(validate=validate.OneOf(DIRECTIONS))
     subject = TrimmedString(validate=validate.Length(max=200))
     status = fields.String(validate=validate.OneOf(STATUSES))
@@ -42,6 +41,6 @@ class InteractionPatchSchema(InteractionSchema):
 
 class InteractionListArgs(Schema):
     status = fields.List(fields.String(validate=validate.OneOf(STATUSES)))
-    kind = fields.List(fields.String(validate=validate.Length(1, 40)))
-    due_before = fields.AwareDateTime(default_timezone=CHINA_TZ)
+    kind = fields.List(Text(validate=validate.Length(1, 40)))
+    due_before = Moment()
     mine = fields.Boolean(load_default=False)

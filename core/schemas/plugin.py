@@ -1,5 +1,7 @@
 from marshmallow import Schema, fields
 
+from kehu.schemas.fields import JsonObject
+
 
 class PluginSchema(Schema):
     name = fields.String()
@@ -12,4 +14,4 @@ class PluginSchema(Schema):
 
 
 class PluginSettingsSchema(Schema):
-    settings = fields.Dict(required=True)
+    settings = JsonObject(required=True)

@@ -6,5 +6,6 @@ from kehu.schemas.fields import TrimmedString
 class TagSchema(Schema):
     id = fields.Integer(dump_only=True)
     name = TrimmedString(required=True, validate=validate.Length(1, 40))
-    color = fields.String(allow_none=True, validate=validate.Regexp(r"^#[0-9a-fA-F]{6}$"))
+    # the length too, as "$" also matches before a trailing newline
+    color = fields.String(allow_none=True, validate=[validate.Length(equal=7), validate.Regexp(r"^#[0-9a-fA-F]{6}$")])
     customer_count = fields.Integer(dump_only=True)

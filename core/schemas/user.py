@@ -1,5 +1,7 @@
 from marshmallow import Schema, fields
 
+from kehu.schemas.fields import Text
+
 
 class MeSchema(Schema):
     id = fields.Integer()
@@ -23,5 +25,5 @@ class AuditEntrySchema(Schema):
 
 
 class AuditArgs(Schema):
-    entity = fields.String()
-    entity_id = fields.String()
+    entity = Text()
+    entity_id = Text()

@@ -1,0 +1,92 @@
+# kehu 客户 — the two commands:
+#   make run    install, migrate, load demo data (empty database only), start web + worker
+#   make test   install, run the tests on SQLite, then again on PostgreSQL when it is reachable
+#   make clean  remove .venv, node_modules, instance (the local database!) and copied vendor files
+#
+# Re-installs happen only when their inputs change (stamp files in .venv and node_modules).
+
+SHELL := /bin/bash
+
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3 2>/dev/null)
+VENV := .venv
+VENV_PY := $(VENV)/bin/python
+KEHU := $(VENV)/bin/kehu
+INSTALL_STAMP := $(VENV)/.kehu-install-stamp
+NPM_STAMP := node_modules/.kehu-npm-stamp
+
+VENDOR := core/web/static/vendor/swagger-ui
+SWAGGER_FILES := swagger-ui-bundle.js swagger-ui.css swagger-ui-standalone-preset.js
+VENDOR_FILES := $(addprefix $(VENDOR)/,$(SWAGGER_FILES))
+
+# make run: the instance folder (SQLite database, broker, generated secrets). Must be absolute.
+KEHU_INSTANCE_PATH ?= $(CURDIR)/instance
+# extra options for `kehu serve`, e.g. make run SERVE_ARGS="--port 8000"
+SERVE_ARGS ?=
+# make test: the PostgreSQL server for the second run (each run creates and drops its own database)
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+PYTEST_ARGS ?=
+
+.PHONY: run test install clean
+
+run: install
+	KEHU_INSTANCE_PATH="$(KEHU_INSTANCE_PATH)" $(KEHU) db upgrade
+	KEHU_INSTANCE_PATH="$(KEHU_INSTANCE_PATH)" $(KEHU) demo
+	@echo "kehu: web http://127.0.0.1:5000  API docs http://127.0.0.1:5000/api/docs  (Ctrl+C stops web and worker)"
+	KEHU_INSTANCE_PATH="$(KEHU_INSTANCE_PATH)" exec $(KEHU) serve $(SERVE_ARGS)
+
+test: install
+	@failed=0; \
+	echo "== pytest on SQLite"; \
+	env -u KEHU_TEST_DATABASE_URL $(VENV_PY) -m pytest $(PYTEST_ARGS) || { rc=$$?; failed=1; \
+		if [ $$rc -eq 5 ]; then echo "FAILED: pytest collected no tests (exit code 5)"; \
+		else echo "FAILED: pytest on SQLite (exit code $$rc)"; fi; }; \
+	if reason=$$($(VENV_PY) -c "$$PG_PROBE" "$(PG_TEST_URL)" 2>&1); then \
+		echo "== pytest on PostgreSQL ($(PG_TEST_URL))"; \
+		KEHU_TEST_DATABASE_URL="$(PG_TEST_URL)" $(VENV_PY) -m pytest $(PYTEST_ARGS) || { rc=$$?; failed=1; \
+			if [ $$rc -eq 5 ]; then echo "FAILED: pytest collected no tests (exit code 5)"; \
+			else echo "FAILED: pytest on PostgreSQL (exit code $$rc)"; fi; }; \
+	else \
+		echo "SKIPPED PostgreSQL run: $$reason"; \
+	fi; \
+	exit $$failed
+
+# Prints why PostgreSQL is unusable (and exits 1), or exits 0 when a connection works.
+define PG_PROBE_SCRIPT
+import sys
+from sqlalchemy.engine import make_url
+try:
+    import psycopg
+except ImportError as exc:
+    sys.exit(f"psycopg is not installed ({exc})")
+url = make_url(sys.argv[1])
+try:
+    psycopg.connect(host=url.host or "127.0.0.1", port=url.port or 5432, user=url.username,
+                    password=url.password, dbname=url.database, connect_timeout=3).close()
+except Exception as exc:
+    sys.exit(f"cannot connect to {url.render_as_string()}: {str(exc).strip().splitlines()[0]}")
+endef
+export PG_PROBE := $(PG_PROBE_SCRIPT)
+
+install: $(INSTALL_STAMP) $(VENDOR_FILES)
+
+$(VENV_PY):
+	@test -n "$(PYTHON)" || { echo "kehu needs Python 3.11 (python3.11 or python3 on PATH)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+$(INSTALL_STAMP): setup.cfg pyproject.toml constraints.txt | $(VENV_PY)
+	$(VENV_PY) -m pip install -c constraints.txt -e ".[test]"
+	touch $@
+
+$(NPM_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "kehu needs node and npm (for Swagger UI, served locally)"; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+# Build products, not committed (.gitignore): the app serves them at /static/vendor/swagger-ui/.
+$(VENDOR)/%: $(NPM_STAMP)
+	@mkdir -p $(VENDOR)
+	cp node_modules/swagger-ui-dist/$* $@
+
+clean:
+	rm -rf $(VENV) node_modules instance $(VENDOR)
+	@rmdir core/web/static/vendor 2>/dev/null || true
