@@ -8,8 +8,9 @@ from kehu.outbox import enqueue as enqueue_outbox
 from kehu.plugins.base import Plugin
 from kehu.plugins.model_base import PluginModel
 from kehu.tasks.outbox_relay import outbox_consumer
+from kehu.tasks.plugin_tasks import plugin_task as task
 
 API_VERSION = "v1"
 
 __all__ = ["API_VERSION", "CORE_VERSION", "Plugin", "PluginModel", "enqueue_outbox", "hookimpl",
-           "outbox_consumer"]
+           "outbox_consumer", "task"]

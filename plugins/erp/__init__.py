@@ -1,0 +1,1 @@
+"""kehu plugin `erp`: ERP sync: customers, orders, invoices, payments."""

@@ -1,0 +1,1 @@
+"""kehu plugin `industry`: Industry-specific customer fields (JSON Schema packs)."""

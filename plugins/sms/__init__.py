@@ -1,0 +1,1 @@
+"""kehu plugin `sms`: SMS: providers, templates, campaigns, consent."""
