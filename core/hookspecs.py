@@ -82,7 +82,10 @@ def approval_providers():
 
 @hookspec
 def webhook_receivers():
-    """Expected to return a dict ``{source: callable(event)}`` for signed inbound webhooks."""
+    """Expected to return a list of ``kehu_sdk.webhooks.WebhookReceiver`` for signed inbound webhooks.
+
+    Each answers ``POST /webhooks/<source>``; two plugins claiming one source is a start-up error.
+    """
 
 
 @hookspec
