@@ -20,8 +20,8 @@ VENDOR_FILES := $(addprefix $(VENDOR)/,$(SWAGGER_FILES))
 
 # make run: the instance folder (SQLite database, broker, generated secrets). Must be absolute.
 KEHU_INSTANCE_PATH ?= $(CURDIR)/instance
-# extra options for `kehu serve`, e.g. make run SERVE_ARGS="--port 8000"
-SERVE_ARGS ?=
+# extra options for `kehu run`, e.g. make run RUN_ARGS="--port 8000"
+RUN_ARGS ?=
 # make test: the PostgreSQL server for the second run (each run creates and drops its own database)
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 PYTEST_ARGS ?=
@@ -32,7 +32,7 @@ run: install
 	KEHU_INSTANCE_PATH="$(KEHU_INSTANCE_PATH)" $(KEHU) db upgrade
 	KEHU_INSTANCE_PATH="$(KEHU_INSTANCE_PATH)" $(KEHU) demo
 	@echo "kehu: web http://127.0.0.1:5000  API docs http://127.0.0.1:5000/api/docs  (Ctrl+C stops web and worker)"
-	KEHU_INSTANCE_PATH="$(KEHU_INSTANCE_PATH)" exec $(KEHU) serve $(SERVE_ARGS)
+	KEHU_INSTANCE_PATH="$(KEHU_INSTANCE_PATH)" exec $(KEHU) run $(RUN_ARGS)
 
 test: install
 	@failed=0; \

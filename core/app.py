@@ -43,7 +43,8 @@ def _select_locale():
 
 
 def create_app(config: dict | None = None, instance_path: str | None = None, plugin_classes=()) -> Flask:
-    instance_path = instance_path or os.environ.get("KEHU_INSTANCE_PATH") or str(Path.cwd() / "instance")
+    # Flask refuses a relative instance path; KEHU_INSTANCE_PATH=instance is a natural thing to type.
+    instance_path = os.path.abspath(instance_path or os.environ.get("KEHU_INSTANCE_PATH") or "instance")
     app = Flask("kehu", instance_path=instance_path, static_folder=str(HERE / "web" / "static"),
                 template_folder=str(HERE / "web" / "templates"))
     os.makedirs(app.instance_path, exist_ok=True)

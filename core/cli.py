@@ -6,7 +6,7 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, run_command
+from flask.cli import FlaskGroup
 from flask_migrate import upgrade as upgrade_core
 from sqlalchemy import select
 
@@ -24,7 +24,6 @@ class KehuGroup(FlaskGroup):
         super().__init__(create_app=lambda: create_app(), add_default_commands=False, **kwargs)
         # Our `db` group replaces Flask-Migrate's, which knows nothing of plugin lineages.
         self._loaded_plugin_commands = True
-        self.add_command(run_command)
 
 
 @click.group(cls=KehuGroup)
@@ -207,16 +206,19 @@ def worker(beat):
     celery.worker_main(argv)
 
 
-@cli.command("serve")
+@cli.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True)
-def serve(host, port):
-    """Start the web server with a Celery worker beside it (the embedded default)."""
+def run(host, port):
+    """Start the web server with a Celery worker beside it (the embedded default).
+
+    Replaces Flask's development `run`: kehu always needs its worker beside the web process.
+    """
     import signal
     from werkzeug.serving import run_simple
 
     def die_with_parent():
-        """Linux: the worker gets SIGTERM when `kehu serve` dies, even by SIGKILL."""
+        """Linux: the worker gets SIGTERM when `kehu run` dies, even by SIGKILL."""
         import ctypes
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
 
@@ -241,6 +243,9 @@ def serve(host, port):
             except subprocess.TimeoutExpired:
                 worker_process.kill()
                 worker_process.wait()
+
+
+cli.add_command(run, "serve")  # the name used before 0.1; kept as an alias
 
 
 if __name__ == "__main__":

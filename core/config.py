@@ -47,6 +47,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "OPENAPI_JSON_PATH": "openapi.json",
         "OPENAPI_SWAGGER_UI_PATH": "/docs",
         "OPENAPI_SWAGGER_UI_URL": "/static/vendor/swagger-ui/",
+        # no badge from validator.swagger.io: intranet installs must not call out
+        "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None},
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _bool(_env("RATELIMIT_ENABLED", "1")),
         "WTF_CSRF_TIME_LIMIT": None,

@@ -87,3 +87,24 @@ def test_outbox_row_lives_and_dies_with_the_transaction(app, admin, enable_plugi
     app.extensions["celery"].tasks["kehu.sample.record_note"].apply(args=[row.id, row.payload])
     assert db.session.scalar(select(func.count()).select_from(SampleNote)) == 1
     assert db.session.get(OutboxConsumption, (row.id, "kehu.sample.record_note")) is not None
+
+
+def test_outbox_rows_of_a_disabled_plugin_wait_until_it_is_enabled(app, admin, enable_plugins):
+    from kehu_sample.models import SampleNote
+
+    customer = Customer(name="停用插件客户", extra={})
+    db.session.add(customer)
+    db.session.flush()
+    row = enqueue("kehu.sample.record_note", {"customer_id": customer.id, "text": "稍后处理"})
+    db.session.commit()  # sample is disabled: the relay leaves the row alone
+    assert db.session.get(OutboxMessage, row.id).relayed_at is None
+    assert db.session.scalar(select(func.count()).select_from(SampleNote)) == 0
+
+    # a copy the relay sent before the plugin was disabled is handed back, not dropped
+    app.extensions["celery"].tasks["kehu.sample.record_note"].apply(args=[row.id, row.payload])
+    assert db.session.get(OutboxConsumption, (row.id, "kehu.sample.record_note")) is None
+
+    enable_plugins("sample")
+    from kehu.tasks.outbox_relay import relay
+    assert relay.apply().get() == 1
+    assert [n.text for n in db.session.scalars(select(SampleNote))] == ["稍后处理"]

@@ -3,7 +3,7 @@ import functools
 
 from celery import shared_task
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from kehu.extensions import db
@@ -27,12 +27,33 @@ def _send(task_name, args):
         celery.send_task(task_name, args=args)
 
 
+def _disabled_plugin(task_name: str) -> str | None:
+    """The installed-but-disabled plugin owning ``kehu.<plugin>.<fn>``, if any."""
+    manager = current_app.extensions["kehu_plugins"]
+    parts = task_name.split(".")
+    if len(parts) > 2 and parts[1] in manager.installed and not manager.is_enabled(parts[1]):
+        return parts[1]
+    return None
+
+
+def _held_back():
+    """Criteria keeping rows of disabled plugins in the outbox until the plugin is enabled again."""
+    manager = current_app.extensions["kehu_plugins"]
+    return [~OutboxMessage.task.startswith(f"kehu.{name}.", autoescape=True)
+            for name in manager.installed if not manager.is_enabled(name)]
+
+
 @shared_task(name="kehu.outbox.relay")
 def relay() -> int:
-    """Send every unrelayed outbox row to its task; returns how many were sent."""
+    """Send every unrelayed outbox row to its task; returns how many were sent.
+
+    Rows for a disabled plugin stay unrelayed: its consumer would do nothing, and the work is
+    still owed when the plugin is enabled again.
+    """
     sent = 0
+    held_back = _held_back()
     while True:
-        query = (select(OutboxMessage).where(OutboxMessage.relayed_at.is_(None))
+        query = (select(OutboxMessage).where(OutboxMessage.relayed_at.is_(None), *held_back)
                  .order_by(OutboxMessage.created_at).limit(BATCH).with_for_update(skip_locked=True))
         rows = db.session.scalars(query).all()
         if not rows:
@@ -63,6 +84,12 @@ def outbox_consumer(name: str, **task_options):
         @functools.wraps(fn)
         def consume(outbox_id, payload):
             if db.session.get(OutboxConsumption, (outbox_id, name)) is not None:
+                return None
+            if _disabled_plugin(name):
+                # disabled since the relay sent it: hand the row back to the relay for later
+                db.session.execute(update(OutboxMessage).where(OutboxMessage.id == outbox_id)
+                                   .values(relayed_at=None))
+                db.session.commit()
                 return None
             result = fn(payload, outbox_id=outbox_id)
             db.session.add(OutboxConsumption(outbox_id=outbox_id, consumer=name))

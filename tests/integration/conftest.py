@@ -431,7 +431,7 @@ def web_site(site_database, process_reaper, tmp_path):
     instance.mkdir()
     env = kehu_env(instance, site_database(tmp_path), f"sqla+sqlite:///{instance / 'celery-broker.sqlite'}")
     port = free_port()
-    process = KehuProcess(env, tmp_path / "serve.log", "serve", "--port", str(port))
+    process = KehuProcess(env, tmp_path / "run.log", "run", "--port", str(port))
     try:
         site = WebSite(env, f"http://127.0.0.1:{port}", process)
         wait_for(lambda: site.get("/")[0] is not None, SERVER_START_TIMEOUT,

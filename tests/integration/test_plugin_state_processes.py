@@ -1,6 +1,6 @@
 """Enabling/disabling a plugin in one process reaches a running web server within 2 s.
 
-Two real processes on one SQLite database: `kehu serve` (web, plus the worker it starts) and
+Two real processes on one SQLite database: `kehu run` (web, plus the worker it starts) and
 the `kehu plugins enable|disable` command. The server runs with the default PLUGIN_STATE_TTL
 (1 s). Needs no service.
 """
