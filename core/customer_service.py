@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from kehu.extensions import db
+from kehu.fields import get_schema, validate_extra
 from kehu.models import Customer, Tag, Team, User
 from kehu.models.base import utcnow
 
@@ -66,6 +67,41 @@ def _plugin_errors(customer, data):
         raise CustomerInvalid(errors)
 
 
+def _schema_key(data, customer):
+    """Which schema ``extra`` follows: the one asked for, else the record's, else its industry's."""
+    if "extra_schema" in data:
+        return data["extra_schema"]
+    if customer is not None and customer.extra_schema:
+        return customer.extra_schema
+    industry = data["industry"] if "industry" in data else (customer.industry if customer is not None else None)
+    return industry if industry and get_schema(industry) is not None else None
+
+
+def _check_extra(customer, data):
+    """Validate custom fields against the ACTIVE version of their schema and record that version.
+
+    Runs only when ``extra`` or ``extra_schema`` is being set; other edits leave an old record on
+    the version it was written with. ``extra`` is replaced as a whole; null values are dropped.
+    """
+    if "extra" not in data and "extra_schema" not in data:
+        return
+    source = data["extra"] if "extra" in data else (customer.extra if customer is not None else None)
+    extra = {k: v for k, v in (source or {}).items() if v is not None}
+    key = _schema_key(data, customer)
+    if key is None:
+        if extra:
+            raise CustomerInvalid({"extra_schema": [_("自定义字段需要字段模式：请选择行业或字段模式")]})
+        data.update(extra={}, extra_schema=None, extra_schema_version=None)
+        return
+    schema = get_schema(key)
+    if schema is None:
+        raise CustomerInvalid({"extra_schema": [_("没有这个字段模式：%(key)s", key=key)]})
+    errors = validate_extra(schema, extra)
+    if errors:
+        raise CustomerInvalid({"extra": errors})
+    data.update(extra=extra, extra_schema=schema.key, extra_schema_version=schema.version)
+
+
 def _apply(customer, data, user):
     data = dict(data)
     if "tags" in data:
@@ -82,6 +118,7 @@ def create_customer(data: dict, user) -> Customer:
     _check_owner(data, user)
     data.setdefault("team_id", user.team_id)
     _check_team(data, user)
+    _check_extra(None, data)
     customer = Customer(extra={})
     _plugin_errors(None, data)
     _apply(customer, data, user)
@@ -96,6 +133,7 @@ def update_customer(customer: Customer, data: dict, user) -> Customer:
         _check_owner(data, user)
     if "team_id" in data:
         _check_team(data, user)
+    _check_extra(customer, data)
     _plugin_errors(customer, data)
     _apply(customer, data, user)
     db.session.commit()

@@ -38,7 +38,12 @@ def periodic_tasks():
 
 @hookspec
 def customer_field_schemas():
-    """Expected to return a list of ``{"key", "version", "title", "schema"}`` JSON Schema packs."""
+    """Expected to return a list of ``{"key", "version", "title", "schema"}`` JSON Schema packs.
+
+    ``key`` is an industry code (lower-case, digits, ``_``), ``version`` a positive integer raised
+    whenever the pack changes, ``schema`` a Draft 2020-12 object schema whose properties each have
+    a ``title`` and a type. A new version is stored and made active (kehu.fields.sync_plugin_schemas).
+    """
 
 
 @hookspec
@@ -110,7 +115,15 @@ def dashboard_widgets(user):
 
 @hookspec
 def segment_fields():
-    """Expected to return a list of ``{"name", "title", "type", "criterion"}`` fields for customer segments."""
+    """Expected to return a list of computed customer facts for filters and segments.
+
+    Each is ``{"name", "title", "type", "criterion"}``: ``type`` is ``"integer"``, ``"number"`` or
+    ``"date"``; ``criterion(op, value, days)`` returns a SQLAlchemy criterion on ``Customer`` for
+    ``op`` in eq/gt/gte/lt/lte, ``value`` already typed (int, float or datetime.date) and ``days``
+    an int (look back that many days) or None (all time). Filters name it as
+    ``fact=<name>:<op>:<value>[:<days>]``, e.g. ``erp_order_count:gt:3:90``. Names are global:
+    on a clash the first plugin in hook order wins.
+    """
 
 
 @hookspec

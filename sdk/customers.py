@@ -3,13 +3,14 @@
 Save through ``create_customer``/``update_customer`` (never by setting attributes directly): they
 validate, run the ``validate_customer`` hooks, and get audited and announced like any other change.
 """
-from kehu.customer_query import CustomerFilter, criteria, customer_select, visible_customer
+from kehu.customer_query import (CustomerFilter, FilterInvalid, available_facts, criteria, customer_select,
+                                 filter_from_args, filter_to_args, visible_customer)
 from kehu.customer_service import CustomerInvalid, create_customer, delete_customer, update_customer
 from kehu.models import Contact, Customer, Tag
 from kehu.phones import InvalidPhone, blind_index, normalize as normalize_phone
 
 __all__ = [
-    "Contact", "Customer", "CustomerFilter", "CustomerInvalid", "InvalidPhone", "Tag", "blind_index",
-    "create_customer", "criteria", "customer_select", "delete_customer", "normalize_phone",
-    "update_customer", "visible_customer",
+    "Contact", "Customer", "CustomerFilter", "CustomerInvalid", "FilterInvalid", "InvalidPhone", "Tag",
+    "available_facts", "blind_index", "create_customer", "criteria", "customer_select", "delete_customer",
+    "filter_from_args", "filter_to_args", "normalize_phone", "update_customer", "visible_customer",
 ]

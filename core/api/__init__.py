@@ -83,11 +83,11 @@ def authenticate_api_request():
 
 
 def register_api(app, api):
-    from kehu.api import customers, interactions, me, plugins, tags
+    from kehu.api import custom_fields, customers, interactions, me, plugins, tags
 
     app.before_request(authenticate_api_request)
     app.url_map.converters["id"] = RowIdConverter
-    for module in (customers, interactions, tags, plugins, me):
+    for module in (customers, interactions, tags, plugins, me, custom_fields):
         csrf.exempt(module.blp)  # CSRF is checked in authenticate_api_request, for cookie sessions only
         api.register_blueprint(module.blp, url_prefix=f"/api/v1{module.blp.url_prefix or ''}")
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})

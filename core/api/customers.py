@@ -1,16 +1,17 @@
 """Customers and their contacts."""
+from flask import request
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
 
 from kehu.api.pagination import page_of
 from kehu.auth.permissions import require
-from kehu.customer_query import CustomerFilter, customer_select, visible_customer
+from kehu.customer_query import FilterInvalid, customer_select, filter_fields, filter_from_args, visible_customer
 from kehu.customer_service import CustomerInvalid, create_customer, delete_customer, update_customer
 from kehu.extensions import db
 from kehu.models import Contact
 from kehu.schemas.customer import (ContactSchema, CustomerDetailSchema, CustomerListArgs,
-                                   CustomerPatchSchema, CustomerSchema)
+                                   CustomerPatchSchema, CustomerSchema, FilterFieldsSchema)
 
 blp = Blueprint("customers", __name__, url_prefix="/customers", description="Customers (companies and persons)")
 
@@ -36,9 +37,17 @@ class Customers(MethodView):
     @blp.arguments(CustomerListArgs, location="query", as_kwargs=False)
     @blp.response(200, CustomerSchema(many=True))
     @blp.paginate()
-    def get(self, args, pagination_parameters):
-        """List customers the caller may see, filtered and sorted."""
-        return page_of(customer_select(CustomerFilter(**args), current_user), pagination_parameters)
+    def get(self, _args, pagination_parameters):
+        """List customers the caller may see, filtered and sorted.
+
+        Custom fields filter as `extra.<field>=value` (also `extra.<field>__gte=` and `__gt`, `__lt`,
+        `__lte` for numbers and dates, `__contains` for text); plugin facts as `fact=name:op:value[:days]`.
+        """
+        try:
+            filters = filter_from_args(request.args)  # also reads extra.* (not expressible in the spec)
+        except FilterInvalid as exc:
+            abort(422, message="invalid filter", messages={"query": exc.errors})
+        return page_of(customer_select(filters, current_user), pagination_parameters)
 
     @require("customer.create")
     @blp.arguments(CustomerSchema)
@@ -46,6 +55,15 @@ class Customers(MethodView):
     def post(self, data):
         """Create a customer; the caller owns it unless owner_id says otherwise."""
         return _saved(lambda: create_customer(data, current_user))
+
+
+@blp.route("/filter-fields")
+class CustomerFilterFields(MethodView):
+    @require("customer.read")
+    @blp.response(200, FilterFieldsSchema)
+    def get(self):
+        """Custom fields and plugin facts the customer list can filter on, with their operators."""
+        return filter_fields()
 
 
 @blp.route("/<id:customer_id>")

@@ -88,9 +88,27 @@ class CustomerListArgs(Schema):
     created_to = Moment()
     sort = fields.String(load_default="-created_at",
                          validate=validate.OneOf([s for k in SORTS for s in (k, f"-{k}")]))
+    fact = fields.List(Text(validate=validate.Length(5, 200)), metadata={
+        "description": "plugin fact `name:op:value[:days]` (op: eq, gt, gte, lt, lte), e.g. "
+                       "`erp_order_count:gt:3:90` = more than 3 orders in the last 90 days; repeatable. "
+                       "Custom fields: `extra.<field>=value`, `extra.<field>__gte=100` (also __gt, __lt, "
+                       "__lte; __contains for text), only fields of an active custom field schema."})
 
     @validates_schema
     def _range(self, data, **kwargs):
         start, end = data.get("created_from"), data.get("created_to")
         if start and end and start > end:
             raise ValidationError(_("开始时间不能晚于结束时间"), "created_from")
+
+
+class FilterFieldSchema(Schema):
+    name = fields.String(metadata={"description": "`extra.<name>` or the fact name"})
+    title = fields.String()
+    kind = fields.String(metadata={"description": "number, date, string, boolean, array; facts: integer, number, date"})
+    ops = fields.List(fields.String(), metadata={"description": "operators: `eq` is the plain argument, others `__op`"})
+    options = fields.List(fields.Raw(), metadata={"description": "allowed values, when the field has a list"})
+
+
+class FilterFieldsSchema(Schema):
+    extra = fields.List(fields.Nested(FilterFieldSchema), metadata={"description": "custom fields (extra.<name>)"})
+    facts = fields.List(fields.Nested(FilterFieldSchema), metadata={"description": "plugin facts (fact=...)"})

@@ -1,4 +1,24 @@
-from kehu_sdk import Plugin
+"""kehu plugin `industry`: industry-specific customer fields as versioned JSON Schema packs.
+
+The packs live in ``data/<key>.json`` (key = the customer's ``industry`` code). Each carries its
+version in ``x-version``; raise it whenever a pack changes, and kehu stores the new version as the
+active one while records written under the old version keep reading with it.
+"""
+import json
+from functools import cache
+from pathlib import Path
+
+from kehu_sdk import Plugin, hookimpl
+
+DATA = Path(__file__).with_name("data")
+PACKS = ("manufacturing", "agriculture", "catering", "services", "retail", "logistics")
+
+
+@cache
+def load_pack(key: str) -> dict:
+    """The pack ``key`` as the hook returns it: ``{"key", "version", "title", "schema"}``."""
+    schema = json.loads((DATA / f"{key}.json").read_text(encoding="utf-8"))
+    return {"key": key, "version": schema["x-version"], "title": schema["title"], "schema": schema}
 
 
 class IndustryPlugin(Plugin):
@@ -7,3 +27,19 @@ class IndustryPlugin(Plugin):
     name = "industry"
     title = "行业字段"
     version = "0.1.0"
+    settings_schema = {
+        "type": "object",
+        "properties": {
+            "packs": {
+                "type": "array", "title": "提供的行业字段包",
+                "description": "客户表单中可选的行业；不提供的行业，已有客户数据仍可查看",
+                "items": {"type": "string", "enum": list(PACKS)},
+                "uniqueItems": True, "default": list(PACKS),
+            },
+        },
+        "additionalProperties": False,
+    }
+
+    @hookimpl
+    def customer_field_schemas(self):
+        return [load_pack(key) for key in PACKS if key in self.settings["packs"]]

@@ -1,0 +1,6 @@
+import pytest
+
+
+@pytest.fixture
+def admin(make_user):
+    return make_user("admin", username="admin")
