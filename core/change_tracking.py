@@ -14,6 +14,7 @@ from kehu import signals
 from kehu.models import AuditLog, Customer, Interaction
 from kehu.models.base import AuditedMixin, utcnow
 from kehu.session import PENDING, KehuSession, announce
+from kehu.webhooks.events import publish_event
 
 # Who acts outside a request (CLI, Celery task): set with ``acting_as``.
 _actor = contextvars.ContextVar("kehu_actor", default=(None, "system"))
@@ -114,9 +115,11 @@ def _record_changes(session, flush_context):
             log(obj, "create", {k: (None, v) for k, v in _snapshot(obj).items() if v is not None})
         if isinstance(obj, Customer):
             announce(session, signals.customer_created, customer=obj, customer_id=obj.id)
+            publish_event(session, "customer.created", {"customer": _snapshot(obj)})
         elif isinstance(obj, Interaction):
             announce(session, signals.interaction_logged, interaction=obj,
                      interaction_id=obj.id, customer_id=obj.customer_id)
+            publish_event(session, "interaction.logged", {"interaction": _snapshot(obj)})
     for obj in session.dirty:
         if not isinstance(obj, AuditedMixin) or not session.is_modified(obj):
             continue
@@ -128,14 +131,17 @@ def _record_changes(session, flush_context):
         if isinstance(obj, Customer):
             if soft_deleted:
                 announce(session, signals.customer_deleted, customer=obj, customer_id=obj.id)
+                publish_event(session, "customer.deleted", {"customer": {"id": obj.id}})
             else:
                 announce(session, signals.customer_updated, customer=obj, customer_id=obj.id,
                          changes=changes)
+                publish_event(session, "customer.updated", {"customer": _snapshot(obj), "changes": changes})
     for obj in session.deleted:
         if isinstance(obj, AuditedMixin):
             log(obj, "delete", {k: (v, None) for k, v in _snapshot(obj).items() if v is not None})
         if isinstance(obj, Customer):
             announce(session, signals.customer_deleted, customer=obj, customer_id=obj.id)
+            publish_event(session, "customer.deleted", {"customer": {"id": obj.id}})
     if rows:
         session.connection().execute(insert(AuditLog.__table__), rows)
 

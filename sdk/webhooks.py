@@ -2,6 +2,8 @@
 from dataclasses import dataclass
 from typing import Callable
 
+from kehu.webhooks.events import publish_event  # emit a plugin's own event_types() to subscribed endpoints
+
 
 @dataclass(frozen=True)
 class WebhookReceiver:
@@ -17,4 +19,4 @@ class WebhookReceiver:
     handle: Callable[[dict], None]
 
 
-__all__ = ["WebhookReceiver"]
+__all__ = ["WebhookReceiver", "publish_event"]

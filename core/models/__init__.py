@@ -9,8 +9,10 @@ from kehu.models.outbox import OutboxConsumption, OutboxMessage
 from kehu.models.plugin_state import PluginState
 from kehu.models.tag import Tag
 from kehu.models.user import ApiToken, Role, Team, User
+from kehu.models.webhook import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ApiToken", "AuditLog", "Contact", "CustomFieldSchema", "Customer", "InboundEvent", "Interaction", "OutboxConsumption",
-    "OutboxMessage", "PluginState", "Role", "Tag", "Team", "User", "customer_tags",
+    "OutboxMessage", "PluginState", "Role", "Tag", "Team", "User", "WebhookAttempt", "WebhookDelivery",
+    "WebhookEndpoint", "customer_tags",
 ]

@@ -26,3 +26,6 @@ class InboundEvent(db.Model):
     last_error: Mapped[str | None] = mapped_column(Text)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the periodic sweep sends it (again): the retry after a failure, or the safety net
+    # for a "received" event whose task was lost (migration 0003).
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)

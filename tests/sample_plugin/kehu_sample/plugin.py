@@ -3,11 +3,22 @@ from flask import Blueprint, jsonify
 
 from kehu_sdk import Plugin, hookimpl
 from kehu_sdk.signals import customer_created
+from kehu_sdk.webhooks import WebhookReceiver
 
 from kehu_sample import models  # noqa: F401  plugin tables are registered at start-up
 
 blueprint = Blueprint("sample", __name__, url_prefix="/sample")
 received = []  # customer ids seen by the signal receiver (tests read it)
+webhook_secrets = []  # accepted signing secrets of POST /webhooks/sample (tests set them)
+webhooks_handled = []  # events given to the webhook handler (tests read it)
+
+
+def handle_webhook(event):
+    """Records the event; a payload with "fail": N fails until N events were recorded before it."""
+    failures = event["payload"].get("fail", 0) if isinstance(event["payload"], dict) else 0
+    webhooks_handled.append(event)
+    if len(webhooks_handled) <= failures:
+        raise RuntimeError("sample handler failing as asked")
 
 
 class SamplePlugin(Plugin):
@@ -49,6 +60,14 @@ class SamplePlugin(Plugin):
         if word and word in (data.get("name") or ""):
             return {"name": [f"名称不能包含“{word}”"]}
         return {}
+
+    @hookimpl
+    def webhook_receivers(self):
+        return [WebhookReceiver(source="sample", secrets=lambda: list(webhook_secrets), handle=handle_webhook)]
+
+    @hookimpl
+    def event_types(self):
+        return {"sample.noted": "示例事件"}
 
     @hookimpl
     def register_commands(self):
