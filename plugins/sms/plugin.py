@@ -1,9 +1,132 @@
-from kehu_sdk import Plugin
+"""kehu plugin `sms`: providers, templates, campaigns, consent (docs/sms.md)."""
+from flask import render_template, url_for
+from flask_babel import lazy_gettext as _l
+
+from kehu_sdk import Plugin, hookimpl
+
+from kehu_plugins.sms import models  # noqa: F401  plugin tables are registered at start-up
+
+SECRET = {"type": "string", "writeOnly": True, "maxLength": 200}
+CLOCK = {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"}
+SWEEP_SECONDS = 10.0
+
+PERMISSIONS = {
+    "sms.read": _l("查看短信和短信活动"),
+    "sms.send": _l("创建和发送短信活动"),
+    "sms.manage": _l("管理短信模板和退订名单"),
+}
 
 
 class SmsPlugin(Plugin):
     """SMS: providers, templates, campaigns, consent."""
 
     name = "sms"
-    title = "短信"
+    title = _l("短信")
     version = "0.1.0"
+    settings_schema = {
+        "type": "object",
+        "properties": {
+            "provider": {"type": "string", "enum": ["console", "aliyun", "tencent"], "default": "console",
+                         "title": "短信服务商（console 只写日志，用于演示）"},
+            "access_key_id": {"type": "string", "maxLength": 100, "default": "",
+                              "title": "AccessKey ID / SecretId"},
+            "access_key_secret": {**SECRET, "title": "AccessKey Secret / SecretKey"},
+            "endpoint": {"type": "string", "maxLength": 200, "default": "",
+                         "title": "接口地址（空为服务商默认）"},
+            "protocol": {"type": "string", "enum": ["https", "http"], "default": "https"},
+            "region": {"type": "string", "maxLength": 40, "default": "ap-guangzhou", "title": "地域（腾讯云）"},
+            "sms_sdk_app_id": {"type": "string", "maxLength": 40, "default": "", "title": "SmsSdkAppId（腾讯云）"},
+            "sign_name": {"type": "string", "maxLength": 40, "default": "", "title": "短信签名"},
+            "request_timeout_seconds": {"type": "number", "minimum": 1, "maximum": 60, "default": 10},
+            "rate_limit_per_second": {"type": "number", "minimum": 0.1, "maximum": 10000, "default": 50,
+                                      "title": "每秒最多发送条数（所有 worker 合计）"},
+            "batch_size": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+            "send_window_start": {**CLOCK, "default": "08:00", "title": "每天开始发送时间"},
+            "send_window_end": {**CLOCK, "default": "21:00", "title": "每天停止发送时间"},
+            "timezone": {"type": "string", "maxLength": 40, "default": "Asia/Shanghai"},
+            "opt_out_text": {"type": "string", "maxLength": 20, "default": "拒收请回复R",
+                             "title": "营销短信末尾的退订提示"},
+            "opt_out_keywords": {"type": "array", "items": {"type": "string", "maxLength": 10},
+                                 "default": ["T", "TD", "R", "N", "退订"]},
+            "opt_out_error_codes": {"type": "array", "items": {"type": "string", "maxLength": 64},
+                                    "default": ["isv.BLACK_KEY_CONTROL_LIMIT", "FailedOperation.PhoneNumberInBlacklist"],
+                                    "title": "表示号码已拒收的服务商错误码"},
+            "callback_token": {**SECRET, "title": "回执/上行回调地址中的令牌"},
+            "claim_timeout_seconds": {"type": "number", "minimum": 1, "maximum": 3600, "default": 120,
+                                      "title": "发送中状态多久后向服务商核对"},
+            "stall_seconds": {"type": "number", "minimum": 1, "maximum": 3600, "default": 60,
+                              "title": "活动无进展多久后重新启动发送任务"},
+        },
+        "additionalProperties": False,
+    }
+
+    @hookimpl
+    def register_blueprints(self):
+        from kehu_plugins.sms.api import api
+        from kehu_plugins.sms.views import web
+        return [web, api]
+
+    @hookimpl
+    def task_modules(self):
+        return ["kehu_plugins.sms.tasks"]
+
+    @hookimpl
+    def periodic_tasks(self):
+        return {"kehu.sms.sweep": {"task": "kehu.sms.sweep", "schedule": SWEEP_SECONDS}}
+
+    @hookimpl
+    def permissions(self):
+        return dict(PERMISSIONS)
+
+    @hookimpl
+    def interaction_kinds(self):
+        return [{"kind": "sms", "title": _l("短信")}]
+
+    @hookimpl
+    def event_types(self):
+        return {"sms.delivered": "an SMS was delivered (receipt)", "sms.opted_out": "a number opted out of SMS"}
+
+    @hookimpl
+    def message_channels(self):
+        return [SmsChannel()]
+
+    @hookimpl
+    def menu_items(self, user):
+        if not user.has_permission("sms.read"):
+            return []
+        return [{"title": _l("短信"), "url": url_for("sms.campaigns"), "icon": "chat"}]
+
+    @hookimpl
+    def customer_panels(self, customer, user):
+        if not user.has_permission("sms.read"):
+            return []
+        from kehu_plugins.sms.campaigns import recent_messages
+        return [{"title": _l("短信"), "html": render_template("sms/customer_panel.html",
+                                                             messages=recent_messages(customer.id))}]
+
+
+class SmsChannel:
+    """The ``sms`` message channel: one templated SMS to one customer, through the campaign machinery
+    (so consent, suppression, quiet hours, rate limit and exactly-once all apply)."""
+
+    name = "sms"
+    title = _l("短信")
+
+    def send(self, customer_id: int, template_id: int, user_id: int) -> int:
+        """Queue the SMS; returns the id of the one-recipient campaign that tracks it."""
+        from flask import current_app
+
+        from kehu_sdk.customers import Customer
+        from kehu_sdk.db import db
+        from kehu_plugins.sms.campaigns import send_to_customer
+        from kehu_plugins.sms.models import SmsTemplate
+
+        customer = db.session.get(Customer, customer_id)
+        template = db.session.get(SmsTemplate, template_id)
+        if customer is None or customer.deleted_at is not None or template is None:
+            raise LookupError("no such customer or SMS template")
+        campaign = send_to_customer(template, customer, user_id)
+        db.session.commit()
+        campaign_id = campaign.id
+        current_app.extensions["celery"].tasks["kehu.sms.run_campaign"].delay(campaign_id)
+        return campaign_id

@@ -1,0 +1,147 @@
+"""Consent, opt-out replies, provider callbacks (receipts, replies) and the timeline."""
+import pytest
+from sqlalchemy import select
+
+from kehu_sdk.db import db
+from kehu_sdk.interactions import Interaction
+
+from kehu_plugins.sms.compliance import is_opt_out
+from kehu_plugins.sms.models import SmsInbound, SmsMessage, SmsSuppression
+
+TOKEN = "cb-token-7f3a9c"
+
+
+@pytest.fixture
+def setup(sms_user, make_user, api_client_as, save_settings, all_day):
+    save_settings(callback_token=TOKEN)
+    marketer = sms_user("marketing")
+    client = api_client_as(marketer)
+    owner = make_user("manager")
+    return client, owner
+
+
+def send_campaign(client, body="{name}您好，新品上市。"):
+    template = client.post("/api/v1/sms/templates", json={"name": body[-6:], "body": body,
+                                                                 "provider_template_code": "1234567"}).get_json()
+    created = client.post("/api/v1/sms/campaigns", json={"name": "c", "template_id": template["id"]}).get_json()
+    return client.post(f"/api/v1/sms/campaigns/{created['id']}/start").get_json()
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("T", True), ("td", True), ("R", True), ("退订", True), (" T。", True), ("请帮我退订，谢谢", True),
+    ("Thanks", False), ("好的", False), ("", False)])
+def test_opt_out_keywords(text, expected):
+    assert is_opt_out(text, ["T", "TD", "R", "N", "退订"]) is expected
+
+
+def test_aliyun_reply_td_suppresses_and_reaches_the_timeline(setup, make_customer, app):
+    client, owner = setup
+    customer = make_customer(owner, phone="13805370001")
+    web = app.test_client()
+    push = [{"phone_number": "13805370001", "send_time": "2026-11-23 10:00:00", "content": "TD",
+             "sign_name": "【鸿达机械】", "dest_code": "1234", "sequence_id": 88001}]
+    assert web.post(f"/api/v1/sms/callbacks/aliyun/reply/{TOKEN}", json=push).get_json() == {"code": 0, "msg": "成功"}
+    assert web.post(f"/api/v1/sms/callbacks/aliyun/reply/{TOKEN}", json=push).status_code == 200  # a retry
+    [inbound] = db.session.scalars(select(SmsInbound)).all()
+    assert inbound.opt_out and inbound.customer_id == customer.id and inbound.content == "TD"
+    assert db.session.scalar(select(SmsSuppression.reason).where(SmsSuppression.phone_index == customer.phone_index)) == "reply"
+    [entry] = db.session.scalars(select(Interaction).where(Interaction.customer_id == customer.id)).all()
+    assert (entry.direction, entry.content) == ("inbound", "TD")
+
+    campaign = send_campaign(client)  # the suppressed number is left out from now on
+    assert campaign["progress"]["total"] == 0 and campaign["progress"]["excluded"] == 1
+
+
+def test_tencent_reply_callback_and_non_opt_out_reply(setup, make_customer, app):
+    client, owner = setup
+    customer = make_customer(owner, phone="13805370002")
+    web = app.test_client()
+    ok = web.post(f"/api/v1/sms/callbacks/tencent/reply/{TOKEN}",
+                  json={"extend": "", "mobile": "13805370002", "nationcode": "86", "sign": "鸿达机械",
+                        "text": "请问价格多少", "time": 1763863200})
+    assert ok.get_json() == {"result": 0, "errmsg": "OK"}
+    assert db.session.scalar(select(SmsSuppression.id)) is None
+    web.post(f"/api/v1/sms/callbacks/tencent/reply/{TOKEN}",
+             json={"mobile": "13805370002", "nationcode": "86", "text": "R", "time": 1763863300})
+    assert db.session.scalar(select(SmsSuppression.phone_index)) == customer.phone_index
+
+
+def test_callbacks_need_the_token_and_valid_json(setup, app):
+    web = app.test_client()
+    assert web.post("/api/v1/sms/callbacks/aliyun/reply/wrong", json=[]).status_code == 404
+    bad = web.post(f"/api/v1/sms/callbacks/aliyun/report/{TOKEN}", data="not json",
+                   content_type="application/json")
+    assert bad.status_code == 400 and bad.mimetype == "application/problem+json"
+    assert web.post(f"/api/v1/sms/callbacks/aliyun/other/{TOKEN}", json=[{}]).status_code == 404
+    assert web.post(f"/api/v1/sms/callbacks/tencent/reply/{TOKEN}", json={"mobile": "12", "text": "T"}).status_code == 200
+
+
+def test_delivery_receipts_update_message_status(setup, make_customer, app, save_settings, tencent_fake,
+                                                 provider_settings):
+    client, owner = setup
+    first = make_customer(owner, phone="13805370003")
+    second = make_customer(owner, phone="13805370004")
+    campaign = send_campaign(client)
+    assert campaign["progress"]["counts"]["sent"] == 2
+    by_customer = {m.customer_id: m for m in db.session.scalars(select(SmsMessage))}
+    web = app.test_client()
+    report = [{"phone_number": "13805370003", "send_time": "2026-11-23 10:00:00",
+               "report_time": "2026-11-23 10:00:05", "success": True, "err_code": "DELIVERED",
+               "err_msg": "用户接收成功", "sms_size": "1", "biz_id": "x", "out_id": str(by_customer[first.id].id)},
+              {"phone_number": "13805370004", "send_time": "2026-11-23 10:00:00",
+               "report_time": "2026-11-23 10:00:06", "success": False, "err_code": "isv.BLACK_KEY_CONTROL_LIMIT",
+               "err_msg": "黑名单", "sms_size": "1", "biz_id": "y", "out_id": str(by_customer[second.id].id)}]
+    assert web.post(f"/api/v1/sms/callbacks/aliyun/report/{TOKEN}", json=report).get_json()["code"] == 0
+    db.session.expire_all()
+    assert db.session.get(SmsMessage, by_customer[first.id].id).status == "delivered"
+    failed = db.session.get(SmsMessage, by_customer[second.id].id)
+    assert (failed.status, failed.error_code) == ("undelivered", "isv.BLACK_KEY_CONTROL_LIMIT")
+    # a receipt code meaning "refuses SMS" puts the number on the suppression list
+    assert db.session.scalar(select(SmsSuppression.reason).where(SmsSuppression.phone_index == second.phone_index)) == "callback"
+
+    # Tencent receipts match on the SerialNo ("sid")
+    save_settings(**provider_settings("tencent", tencent_fake))
+    third = make_customer(owner, phone="13805370005")
+    send_campaign(client, body="{name}，欢迎再次光临。")
+    message = db.session.scalar(select(SmsMessage).where(SmsMessage.customer_id == third.id))
+    web.post(f"/api/v1/sms/callbacks/tencent/report/{TOKEN}",
+             json=[{"user_receive_time": "2026-11-23 10:01:00", "nationcode": "86", "mobile": "13805370005",
+                    "report_status": "SUCCESS", "errmsg": "DELIVRD", "description": "用户短信送达成功",
+                    "sid": message.provider_message_id}])
+    db.session.expire_all()
+    assert db.session.get(SmsMessage, message.id).status == "delivered"
+
+
+def test_consent_withdrawn_after_start_is_respected(setup, make_customer, app, save_settings):
+    """Consent is checked again when each message goes out, not only when recipients are chosen."""
+    client, owner = setup
+    save_settings(send_window_start="00:00", send_window_end="00:01")  # closed almost all day
+    from datetime import datetime, timedelta, timezone
+    if datetime.now(timezone(timedelta(hours=8))).strftime("%H:%M") == "00:00":
+        pytest.skip("the window is open this minute")
+    customer = make_customer(owner)
+    campaign = send_campaign(client)
+    assert campaign["progress"]["counts"]["pending"] == 1
+    from kehu_sdk.customers import update_customer
+    update_customer(customer, {"consent_sms": False}, owner)
+    save_settings(send_window_start="00:00", send_window_end="00:00")
+    from kehu_plugins.sms import campaigns
+    campaigns.work(campaign["id"])
+    assert db.session.scalar(select(SmsMessage.error_code)) == "no_consent"
+    assert db.session.scalar(select(Interaction.id).where(Interaction.customer_id == customer.id)) is None
+
+
+def test_odd_input_never_breaks_the_endpoints(setup, app):
+    client, _owner = setup
+    for body in ({"phone": 123}, {"phone": "12"}, {}, [], {"phone": "\x00"}):
+        response = client.post("/api/v1/sms/suppressions", json=body)
+        assert response.status_code == 422 and response.mimetype == "application/problem+json", body
+    assert client.post("/api/v1/sms/suppressions", json={"phone": "13805370009", "note": 5}).status_code == 201
+    assert client.post("/api/v1/sms/suppressions", json={"phone": "+86 138-0537-0009"}).get_json() == {"added": False}
+    web = app.test_client()
+    for kind in ("report", "reply"):
+        for provider in ("aliyun", "tencent"):
+            for item in ({"out_id": [1], "success": "yes", "report_time": 5, "phone_number": None},
+                         {"sid": {"x": 1}, "mobile": 13805370009, "time": -1, "text": ["T"]}):
+                response = web.post(f"/api/v1/sms/callbacks/{provider}/{kind}/{TOKEN}", json=[item])
+                assert response.status_code == 200, (provider, kind, item, response.get_data(as_text=True))

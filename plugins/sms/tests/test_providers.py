@@ -1,0 +1,99 @@
+"""The official SDKs against loopback servers that verify signatures as the providers document them."""
+import json
+import urllib.request
+from datetime import datetime, timezone
+
+import pytest
+
+from kehu_plugins.sms.fake_providers import TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET
+from kehu_plugins.sms.providers import AliyunProvider, OutgoingSms, ProviderError, TencentProvider, mask
+
+
+def settings_for(fake, secret=TEST_ACCESS_KEY_SECRET):
+    return {"access_key_id": TEST_ACCESS_KEY_ID, "access_key_secret": secret, "endpoint": fake.endpoint,
+            "protocol": "http", "request_timeout_seconds": 5, "sms_sdk_app_id": "1400000001"}
+
+
+def message(out_id="7", **params):
+    return OutgoingSms(out_id=out_id, phone="+8613805371234", text="王伟您好", sign_name="鸿达机械",
+                       template_code="SMS_465", params=params or {"name": "王伟 & Co+1", "crop": "大蒜"})
+
+
+def test_aliyun_sdk_request_passes_v3_signature_check(aliyun_fake):
+    provider = AliyunProvider(settings_for(aliyun_fake))
+    biz_id = provider.send(message())
+    assert biz_id and biz_id.isdigit()
+    [record] = aliyun_fake.messages()
+    assert record["phone"] == "13805371234" and record["out_id"] == "7"
+    assert record["params"] == {"name": "王伟 & Co+1", "crop": "大蒜"}  # survives canonical encoding
+    assert aliyun_fake.rejected_signatures == 0
+
+
+def test_aliyun_wrong_secret_fails_with_providers_error(aliyun_fake):
+    provider = AliyunProvider(settings_for(aliyun_fake, secret="not-the-secret"))
+    with pytest.raises(ProviderError) as failure:
+        provider.send(message())
+    assert failure.value.outcome == "rejected"
+    assert failure.value.code == "SignatureDoesNotMatch"
+    assert aliyun_fake.messages() == [] and aliyun_fake.rejected_signatures == 1
+
+
+def test_aliyun_fake_rejects_unsigned_and_replayed_requests(aliyun_fake):
+    unsigned = urllib.request.Request(f"http://{aliyun_fake.endpoint}/?PhoneNumbers=1", data=b"", method="POST",
+                                      headers={"x-acs-action": "SendSms"})
+    with pytest.raises(urllib.error.HTTPError) as failure:
+        urllib.request.urlopen(unsigned, timeout=5)
+    body = json.loads(failure.value.read())
+    assert failure.value.code == 400 and body["Code"] == "IncompleteSignature" and "RequestId" in body
+
+
+def test_aliyun_lookup_by_out_id(aliyun_fake):
+    provider = AliyunProvider(settings_for(aliyun_fake))
+    provider.send(message(out_id="41"))
+    since = datetime.now(timezone.utc)
+    assert provider.find_sent("41", "+8613805371234", since)
+    assert provider.find_sent("42", "+8613805371234", since) is None
+
+
+def test_aliyun_throttling_is_reported_as_throttled(aliyun_fake):
+    aliyun_fake.bucket.rate, aliyun_fake.bucket.burst, aliyun_fake.bucket.tokens = 0.001, 1, 1
+    provider = AliyunProvider(settings_for(aliyun_fake))
+    provider.send(message(out_id="1"))
+    with pytest.raises(ProviderError) as failure:
+        provider.send(message(out_id="2"))
+    assert (failure.value.outcome, failure.value.code) == ("throttled", "isv.BUSINESS_LIMIT_CONTROL")
+
+
+def test_tencent_sdk_request_passes_tc3_signature_check(tencent_fake):
+    provider = TencentProvider(settings_for(tencent_fake))
+    serial = provider.send(message(out_id="9", name="李娜", company="金穗农业"))
+    assert serial.startswith("2433:")
+    [record] = tencent_fake.messages()
+    assert record["phone"] == "+8613805371234" and record["out_id"] == "9"
+    assert record["params"] == ["李娜", "金穗农业"]  # positional, in the template's order
+    assert provider.find_sent("9", "+8613805371234", datetime.now(timezone.utc)) == serial
+
+
+def test_tencent_wrong_secret_fails_with_providers_error(tencent_fake):
+    provider = TencentProvider(settings_for(tencent_fake, secret="not-the-secret"))
+    with pytest.raises(ProviderError) as failure:
+        provider.send(message())
+    assert failure.value.outcome == "rejected"
+    assert failure.value.code == "AuthFailure.SignatureFailure"
+    assert tencent_fake.messages() == []
+
+
+def test_unreachable_provider_is_an_unknown_outcome():
+    from kehu_plugins.sms.fake_providers import FakeAliyunSms
+    fake = FakeAliyunSms()
+    endpoint = fake.endpoint
+    fake.httpd.server_close()  # nothing listens there any more
+    provider = AliyunProvider({**settings_for(fake), "endpoint": endpoint, "request_timeout_seconds": 1})
+    with pytest.raises(ProviderError) as failure:
+        provider.send(message())
+    assert failure.value.outcome == "unknown"
+
+
+def test_mask_never_shows_the_middle_digits():
+    assert mask("+8613805371234") == "138****1234"
+    assert mask(None) == "****"

@@ -1,0 +1,65 @@
+"""The SMS pages, the menu entry and the customer panel."""
+import re
+
+from sqlalchemy import select
+
+from kehu_sdk.db import db
+
+from kehu_plugins.sms.models import SmsCampaign, SmsTemplate
+
+
+def csrf_token(html: str) -> str:
+    return re.search(r'name="csrf_token" (?:type="hidden" )?value="([^"]+)"', html).group(1)
+
+
+def test_template_and_campaign_pages(sms_user, web_client_as, make_user, make_customer, all_day, sms_app):
+    user = sms_user("marketing")
+    web = web_client_as(user)
+    form = web.get("/sms/templates/new")
+    assert form.status_code == 200
+    token = csrf_token(form.get_data(as_text=True))
+
+    rejected = web.post("/sms/templates/new", data={"csrf_token": token, "name": "x", "kind": "marketing",
+                                                    "body": "{nope}"})
+    assert rejected.status_code == 200 and "未知变量" in rejected.get_data(as_text=True)
+    assert web.post("/sms/templates/new", data={"name": "x", "kind": "marketing", "body": "hi"}).status_code in (302, 400)
+    assert db.session.scalar(select(SmsTemplate.id)) is None  # no token, nothing saved
+
+    saved = web.post("/sms/templates/new", data={"csrf_token": token, "name": "开业", "kind": "marketing",
+                                                 "body": "{name}您好，本店开业。"})
+    assert saved.status_code == 302
+    template_id = db.session.scalar(select(SmsTemplate.id))
+
+    owner = make_user("manager")
+    customer = make_customer(owner, name="赵强")
+    new = web.post("/sms/campaigns/new", data={"csrf_token": token, "name": "开业活动", "template_id": template_id,
+                                               "status": ["lead"], "region": ""})
+    assert new.status_code == 302, new.get_data(as_text=True)
+    campaign_id = db.session.scalar(select(SmsCampaign.id))
+    page = web.get(f"/sms/campaigns/{campaign_id}").get_data(as_text=True)
+    assert "可发送 1 人" in page
+    started = web.post(f"/sms/campaigns/{campaign_id}/start", data={"csrf_token": token})
+    assert started.status_code == 302
+    listing = web.get("/sms/").get_data(as_text=True)
+    assert "开业活动" in listing and "100.0%" in listing
+    assert "hx-get" not in web.get(f"/sms/campaigns/{campaign_id}/progress").get_data(as_text=True)  # done: no polling
+    assert web.post(f"/sms/campaigns/{campaign_id}/start").status_code in (302, 400)  # no CSRF token: refused
+    assert db.session.get(SmsCampaign, campaign_id).status == "done"
+
+    manager = sms_app.extensions["kehu_plugins"]
+    with sms_app.test_request_context():
+        panels_and_menus(manager, customer, user, owner)
+
+
+def panels_and_menus(manager, customer, user, owner):
+    [panel] = [p for found in manager.hook("customer_panels")(customer=customer, user=user) for p in found]
+    assert "赵强您好，本店开业。" in panel["html"]
+    menus = [m for found in manager.hook("menu_items")(user=user) for m in found]
+    assert {"url": "/sms/", "icon": "chat"}.items() <= menus[0].items()
+    assert [m for found in manager.hook("menu_items")(user=owner) for m in found] == []
+
+
+def test_pages_need_permissions(web_client_as, make_user, sms_app):
+    web = web_client_as(make_user("sales"))
+    assert web.get("/sms/").status_code == 403
+    assert web.get("/sms/templates/new").status_code == 403
