@@ -1,4 +1,9 @@
-"""The database handle for plugin code (``db.session``, ``db.select`` …)."""
-from kehu.extensions import db
+"""The database for plugin code: ``db`` (``db.session``, ``db.select`` …) and column helpers.
 
-__all__ = ["db"]
+Plugin tables subclass ``kehu_sdk.PluginModel``. Use ``UTCDateTime`` for timestamp columns in
+models (aware UTC datetimes on SQLite too) and ``sa.DateTime(timezone=True)`` in migrations.
+"""
+from kehu.extensions import db
+from kehu.models.base import UTCDateTime, utcnow
+
+__all__ = ["UTCDateTime", "db", "utcnow"]

@@ -1,8 +1,15 @@
 """pytest plugin (entry point ``pytest11: kehu``): fixtures for testing kehu and its plugins.
 
-Fixtures: ``kehu_app`` (migrated app on an isolated database, tasks eager),
-``db_session``, ``make_user(role, team=None)``, ``api_client_as(user)`` (Bearer token),
-``web_client_as(user)`` (logged-in browser session), ``enable_plugins(*names)``.
+Fixtures (all documented in docs/plugins.md): ``kehu_app`` (session: migrated app on an isolated
+database, every installed plugin's migrations applied, Celery tasks eager), ``app`` (per test: app
+context, chosen plugins enabled, tables emptied afterwards), ``kehu_enabled_plugins`` (what ``app``
+enables: the ``@pytest.mark.kehu_plugins("name", ...)`` arguments, or override the fixture),
+``make_user(role, team=None)``, ``api_client_as(user)`` (Bearer token), ``web_client_as(user)``
+(browser session), ``client_as_role(role, team=None, api=False)`` (client for a fresh user of that
+role, who is ``client.user``), ``enable_plugins(*names)``, ``disable_plugins(*names)``,
+``save_plugin_settings(name, settings)``, ``call_hook(name, **kwargs)``, ``kehu_plugin_classes``
+(session: extra plugin classes that are not installed). Every test-client request starts with an
+empty ``g`` (no loaded user, no cached locale), so nothing of one request leaks into the next.
 Set KEHU_TEST_DATABASE_URL to run the same tests on PostgreSQL: each test session makes
 its own database there and drops it at the end.
 """
@@ -10,6 +17,7 @@ import os
 import uuid
 
 import pytest
+from flask import g, request_started, request_tearing_down
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -20,6 +28,11 @@ from kehu.plugins import migrations as plugin_migrations
 from kehu.setup_data import create_user, ensure_default_roles, ensure_team
 
 TEST_PASSWORD = "correct-horse-battery"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "kehu_plugins(*names): enable these installed plugins (and the "
+                                       "plugins they require) for the test; see kehu_enabled_plugins")
 
 
 def _server_database(url: str):
@@ -80,23 +93,80 @@ def kehu_app(kehu_database_url, kehu_plugin_classes, tmp_path_factory):
 
 
 def _truncate_all():
-    keep = {"role"}
-    tables = [t for t in reversed(db.metadata.sorted_tables) if t.name not in keep]
+    """Empty every table, roles too: a role a test created or changed must not reach the next test
+    (the fixture then recreates the default roles with their default permissions)."""
     with db.engine.begin() as conn:
-        for table in tables:
+        for table in reversed(db.metadata.sorted_tables):
             conn.execute(table.delete())
 
 
 @pytest.fixture
-def app(kehu_app):
+def kehu_enabled_plugins(request):
+    """Names of the plugins ``app`` enables: the ``kehu_plugins`` markers' arguments by default.
+
+    Override it in a conftest (``return ["delivery"]``) to enable a plugin for every test there.
+    """
+    return [name for marker in request.node.iter_markers("kehu_plugins") for name in marker.args]
+
+
+def _with_requirements(manager, names):
+    """``names`` plus every plugin they require, in hook (dependency) order."""
+    wanted, todo = set(), list(names)
+    while todo:
+        name = todo.pop()
+        if name not in wanted:
+            wanted.add(name)
+            todo.extend(manager.get(name).requires)
+    return [name for name in manager.installed if name in wanted]
+
+
+class _FreshRequestGlobals:
+    """Each test-client request starts with an empty ``g``, as in a real server; the test's own
+    ``g`` is put back when the request ends.
+
+    The test holds one app context for its whole run and Flask reuses it for every request, so
+    without this ``g`` — where flask-login keeps the current user and Flask-Babel the locale —
+    would carry one request's login (or the test's locale) into the next request.
+    """
+
+    def __init__(self, app):
+        self.app = app
+        self.test_globals = g._get_current_object()
+        self.saved = []
+
+    def started(self, sender, **extra):
+        if g._get_current_object() is self.test_globals:  # not a request with its own context
+            self.saved.append(dict(vars(g)))
+            vars(g).clear()
+
+    def tearing_down(self, sender, **extra):
+        if g._get_current_object() is self.test_globals and self.saved:
+            vars(g).clear()
+            vars(g).update(self.saved.pop())
+
+    def __enter__(self):
+        request_started.connect(self.started, self.app)
+        request_tearing_down.connect(self.tearing_down, self.app)
+        return self
+
+    def __exit__(self, *exc):
+        request_started.disconnect(self.started, self.app)
+        request_tearing_down.disconnect(self.tearing_down, self.app)
+
+
+@pytest.fixture
+def app(kehu_app, kehu_enabled_plugins):
     """The test app inside an app context; every table is emptied after the test."""
-    with kehu_app.app_context():
-        kehu_app.extensions["kehu_plugins"].state.refresh(force=True)
+    manager = kehu_app.extensions["kehu_plugins"]
+    with kehu_app.app_context(), _FreshRequestGlobals(kehu_app):
+        manager.state.refresh(force=True)
+        for name in _with_requirements(manager, kehu_enabled_plugins):
+            manager.enable(name)
         yield kehu_app
         db.session.remove()
         _truncate_all()
         ensure_default_roles()
-        kehu_app.extensions["kehu_plugins"].state.refresh(force=True)
+        manager.state.refresh(force=True)
 
 
 @pytest.fixture
@@ -139,6 +209,23 @@ def web_client_as(app):
 
 
 @pytest.fixture
+def client_as_role(make_user, web_client_as, api_client_as):
+    """``client_as_role("sales", team=None, api=False)`` -> a client for a fresh user of that role.
+
+    A browser session by default (unsafe API calls then need the CSRF token, as in a browser);
+    ``api=True`` sends a Bearer token instead. The user is ``client.user``.
+    """
+
+    def client_for(role, team=None, api=False):
+        user = make_user(role, team=team)
+        client = (api_client_as if api else web_client_as)(user)
+        client.user = user
+        return client
+
+    return client_for
+
+
+@pytest.fixture
 def enable_plugins(app):
     """``enable_plugins("name", ...)`` enables installed plugins for this test."""
     manager = app.extensions["kehu_plugins"]
@@ -148,3 +235,35 @@ def enable_plugins(app):
             manager.enable(name)
 
     return enable
+
+
+@pytest.fixture
+def disable_plugins(app):
+    """``disable_plugins("name", ...)`` disables plugins; their routes answer 404 from then on."""
+    manager = app.extensions["kehu_plugins"]
+
+    def disable(*names):
+        for name in names:
+            manager.disable(name)
+
+    return disable
+
+
+@pytest.fixture
+def save_plugin_settings(app):
+    """``save_plugin_settings("name", {...})`` validates and stores settings as the admin form does.
+
+    Returns them with defaults; raises ``kehu_sdk.SettingsInvalid`` when the schema refuses them.
+    """
+    return app.extensions["kehu_plugins"].save_settings
+
+
+@pytest.fixture
+def call_hook(app):
+    """``call_hook("customer_panels", customer=c, user=u)`` -> what core gets: a list with one
+    result per enabled plugin implementing the hook, in hook order (a single value for firstresult hooks)."""
+
+    def call(name, **kwargs):
+        return app.extensions["kehu_plugins"].hook(name)(**kwargs)
+
+    return call

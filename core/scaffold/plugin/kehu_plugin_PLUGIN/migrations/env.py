@@ -1,0 +1,3 @@
+from kehu_sdk.migrations import run_plugin_migrations
+
+run_plugin_migrations()

@@ -1,0 +1,41 @@
+"""``PluginBlueprint``: a Flask blueprint that stays inside its plugin's name and URL space.
+
+Pages live under ``/<plugin>``, JSON endpoints under ``/api/v1/<plugin>`` (``api=True``). API
+blueprints get Bearer-token login and problem-document errors like core's API; CSRF is then
+checked by core for cookie sessions only, as for core's API.
+"""
+from flask import Blueprint
+
+from kehu.extensions import csrf
+from kehu.scaffold import RESERVED_NAMES, check_plugin_name
+
+
+class PluginBlueprint(Blueprint):
+    """``PluginBlueprint("delivery", __name__)`` serves ``/delivery/...``; its templates folder is
+    ``templates/`` beside ``import_name`` (keep them in ``templates/<plugin>/``).
+
+    ``name`` defaults to the plugin name and must otherwise start with ``<plugin>_``;
+    ``url_prefix`` must be ``/<plugin>`` or ``/api/v1/<plugin>`` or below them.
+    """
+
+    def __init__(self, plugin_name: str, import_name: str, *, name: str | None = None,
+                 url_prefix: str | None = None, api: bool = False, **kwargs):
+        check_plugin_name(plugin_name)
+        name = name or plugin_name
+        if name != plugin_name and not name.startswith(f"{plugin_name}_"):
+            raise ValueError(f"blueprint {name!r} of plugin {plugin_name!r} must be named "
+                             f"{plugin_name!r} or start with '{plugin_name}_'")
+        api_prefix = f"/api/v1/{plugin_name}"
+        url_prefix = (url_prefix or (api_prefix if api else f"/{plugin_name}")).rstrip("/")
+        if not any(url_prefix == p or url_prefix.startswith(p + "/") for p in (f"/{plugin_name}", api_prefix)):
+            raise ValueError(f"blueprint {name!r}: url_prefix {url_prefix!r} must be under "
+                             f"/{plugin_name} or {api_prefix}")
+        kwargs.setdefault("template_folder", "templates")
+        super().__init__(name, import_name, url_prefix=url_prefix, **kwargs)
+        self.plugin_name = plugin_name
+        self.is_api = url_prefix.startswith("/api/")
+        if self.is_api:
+            csrf.exempt(self)
+
+
+__all__ = ["PluginBlueprint", "RESERVED_NAMES", "check_plugin_name"]
