@@ -1,90 +1,77 @@
-"""Server-rendered web UI: sign-in and the home page (the full UI builds on this)."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+"""Server-rendered web UI (Jinja + htmx + Bootstrap + ECharts, all served locally)."""
+from zoneinfo import ZoneInfo
+
+from flask import current_app, request, url_for
 from flask_babel import get_locale
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required, login_user, logout_user
-from flask_wtf import FlaskForm
-from flask_wtf.csrf import CSRFError
-from sqlalchemy import func, select
-from urllib.parse import urlsplit
-from wtforms import BooleanField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from flask_login import current_user
+from markupsafe import Markup
 
-from kehu.auth.passwords import check_password
-from kehu.customer_query import CustomerFilter, criteria
-from kehu.extensions import db, limiter, login_manager
-from kehu.models import Customer, Interaction, User
-from kehu.models.base import utcnow
-from kehu.problems import from_http_exception
+from kehu import phones, regions
+from kehu.auth.permissions import DEFAULT_ROLES
+from kehu.web import labels
+from kehu.web.blueprint import web
 
-web = Blueprint("web", __name__)
+CHINA_TZ = ZoneInfo("Asia/Shanghai")
 
 
-@login_manager.user_loader
-def load_user(user_id):
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+def _localtime(moment, fmt="%Y-%m-%d %H:%M"):
+    """Times are stored in UTC and shown in China time (kehu's users are in China)."""
+    return moment.astimezone(CHINA_TZ).strftime(fmt) if moment else ""
 
 
-login_manager.login_view = "web.login"
-login_manager.login_message = _l("请先登录。")
+def _phone(e164):
+    """The number in full for users with ``customer.pii``, masked for everybody else."""
+    if e164 and not current_user.has_permission("customer.pii"):
+        return phones.mask(e164)
+    return e164.removeprefix("+86") if e164 else ""  # domestic numbers are read without +86
 
 
-class LoginForm(FlaskForm):
-    username = StringField(_l("用户名"), validators=[DataRequired(), Length(max=80)])
-    password = PasswordField(_l("密码"), validators=[DataRequired(), Length(max=200)])
-    remember = BooleanField(_l("记住我"))
+def _role_title(role):
+    """Default roles in the user's language; roles admins made keep their own title."""
+    default = DEFAULT_ROLES.get(role.name)
+    return str(default[0]) if default else role.title
 
 
-def _safe_next(target):
-    parts = urlsplit(target or "")
-    return target if target and not parts.scheme and not parts.netloc and target.startswith("/") else None
+def _nav_items():
+    """Main menu for the signed-in user: core pages they may open, then plugin entries."""
+    if not current_user.is_authenticated:
+        return []
+    items = [{"title": _l("工作台"), "url": url_for("web.home"), "endpoint": "web.home"}]
+    if current_user.has_permission("customer.read"):
+        items.append({"title": _l("客户"), "url": url_for("web.customer_list"), "endpoint": "web.customer_list"})
+    if current_user.has_permission("interaction.read"):
+        items.append({"title": _l("待办跟进"), "url": url_for("web.follow_ups"), "endpoint": "web.follow_ups"})
+    for found in current_app.extensions["kehu_plugins"].hook("menu_items")(user=current_user):
+        items.extend(found or [])
+    return items
 
 
-@web.route("/login", methods=["GET", "POST"])
-@limiter.limit("10/minute", methods=["POST"])
-def login():
-    form = LoginForm()
-    if form.validate_on_submit():
-        user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
-        if user is not None and user.active and check_password(user, form.password.data):
-            user.last_login_at = utcnow()
-            db.session.commit()
-            login_user(user, remember=form.remember.data)
-            return redirect(_safe_next(request.args.get("next")) or url_for("web.home"))
-        form.password.errors.append(_("用户名或密码不正确。"))
-    return render_template("login.html", form=form)
+def _admin_items():
+    items = []
+    if current_user.is_authenticated and current_user.has_permission("plugin.manage"):
+        items.append({"title": _l("插件"), "url": url_for("web.admin_plugins")})
+    if current_user.is_authenticated and current_user.has_permission("user.manage"):
+        items.append({"title": _l("用户"), "url": url_for("web.admin_users")})
+        items.append({"title": _l("角色"), "url": url_for("web.admin_roles")})
+    if current_user.is_authenticated and current_user.has_permission("webhooks.manage"):
+        items.append({"title": "Webhook", "url": url_for("webhook_pages.endpoints")})
+    return items
 
 
-@web.route("/logout", methods=["POST"])
-def logout():
-    logout_user()
-    flash(_("已退出登录。"))
-    return redirect(url_for("web.login"))
-
-
-@web.route("/")
-@login_required
-def home():
-    visible = criteria(CustomerFilter(), current_user)
-    total = db.session.scalar(select(func.count(Customer.id)).where(*visible))
-    by_status = dict(db.session.execute(
-        select(Customer.status, func.count(Customer.id)).where(*visible).group_by(Customer.status)).all())
-    planned = db.session.scalar(select(func.count(Interaction.id)).where(
-        Interaction.status == "planned", Interaction.user_id == current_user.id))
-    return render_template("home.html", total=total, by_status=by_status, planned=planned)
-
-
-@web.app_errorhandler(CSRFError)
-def csrf_expired(error):
-    """A stale or missing form token: say so on the form instead of a bare 400 page."""
-    if request.path.startswith("/api/"):
-        return from_http_exception(error)
-    flash(_("页面已过期，请重新提交。"))
-    return redirect(request.full_path if request.method != "GET" else url_for("web.home"))
+def _template_globals():
+    return {"get_locale": get_locale, "nav_items": _nav_items, "admin_items": _admin_items,
+            "labels": labels, "is_english": lambda: get_locale().language == "en"}
 
 
 def register_web(app):
+    # the view modules add their routes to the blueprint when imported
+    from kehu.web import admin, auth_views, customers, dashboard  # noqa: F401
     app.register_blueprint(web)
-    app.context_processor(lambda: {"get_locale": get_locale})
+    app.context_processor(_template_globals)
+    app.add_template_filter(_localtime, "localtime")
+    app.add_template_filter(_phone, "phone")
+    app.add_template_filter(_role_title, "role_title")
+    app.add_template_filter(lambda code: regions.full_name(code) or code or "", "region")
+    app.add_template_filter(lambda text: Markup(text or ""), "plugin_html")
+    app.jinja_env.globals["request_path"] = lambda: request.full_path.rstrip("?")

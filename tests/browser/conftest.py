@@ -1,0 +1,61 @@
+"""Browser tests: the real app on a loopback port, driven by the system Chromium through Playwright.
+
+Chromium comes from Debian (`.ci/run` installs it); Playwright's own browser download is never
+used. Without /usr/bin/chromium (or $KEHU_CHROMIUM) the tests skip and say why.
+"""
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = os.environ.get("KEHU_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).with_name("artifacts")
+LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+               "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium, or set KEHU_CHROMIUM)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install .[test])")
+    playwright = sync_api.sync_playwright().start()
+    launched = playwright.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+    yield launched
+    launched.close()
+    playwright.stop()
+
+
+@pytest.fixture
+def live_server(app):
+    """The test app served by werkzeug in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(timeout=5)
+
+
+@pytest.fixture
+def new_page(browser):
+    """``new_page(width=1280)`` -> a page in a fresh browser context (own cookies), zh-CN."""
+    contexts = []
+
+    def make(width=1280, height=900, **options):
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN", **options)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def artifacts():
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
