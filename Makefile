@@ -17,6 +17,10 @@ NPM_STAMP := node_modules/.kehu-npm-stamp
 VENDOR := core/web/static/vendor/swagger-ui
 SWAGGER_FILES := swagger-ui-bundle.js swagger-ui.css swagger-ui-standalone-preset.js
 VENDOR_FILES := $(addprefix $(VENDOR)/,$(SWAGGER_FILES))
+# Web UI assets from npm, copied to core/web/static/vendor/<package>/ (not committed)
+UI_VENDOR := core/web/static/vendor
+UI_VENDOR_FILES := $(UI_VENDOR)/bootstrap/bootstrap.min.css $(UI_VENDOR)/bootstrap/bootstrap.bundle.min.js \
+	$(UI_VENDOR)/htmx/htmx.min.js $(UI_VENDOR)/echarts/echarts.min.js
 
 # make run: the instance folder (SQLite database, broker, generated secrets). Must be absolute.
 KEHU_INSTANCE_PATH ?= $(CURDIR)/instance
@@ -25,8 +29,19 @@ RUN_ARGS ?=
 # make test: the PostgreSQL server for the second run (each run creates and drops its own database)
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 PYTEST_ARGS ?=
+# The example third-party plugin: pip-installed from its own pyproject into a folder (not the venv),
+# then its own tests run against that installed copy (python -P: not the source folder) on each database.
+EXAMPLE_PLUGIN := examples/kehu-plugin-delivery
+EXAMPLE_SITE := build/example-plugins
+EXAMPLE_PYTEST = PYTHONPATH=$(CURDIR)/$(EXAMPLE_SITE) $(CURDIR)/$(VENV_PY) -P -m pytest -q
 
-.PHONY: run test install clean
+.PHONY: run test install clean translations
+
+# UI translations: Chinese is the source language; English lives in core/translations/en.
+# The compiled .mo is committed (a fresh clone and a wheel work without a build step) and
+# rebuilt here whenever its .po is newer; tests/test_web_i18n.py checks they agree.
+PYBABEL := $(VENV)/bin/pybabel
+CATALOGUES := core/translations/en/LC_MESSAGES/messages.mo
 
 run: install
 	KEHU_INSTANCE_PATH="$(KEHU_INSTANCE_PATH)" $(KEHU) db upgrade
@@ -35,16 +50,24 @@ run: install
 	KEHU_INSTANCE_PATH="$(KEHU_INSTANCE_PATH)" exec $(KEHU) run $(RUN_ARGS)
 
 test: install
+	rm -rf $(EXAMPLE_SITE) $(EXAMPLE_PLUGIN)/build $(EXAMPLE_PLUGIN)/*.egg-info
+	$(VENV_PY) -m pip install --quiet --no-deps --no-build-isolation --target $(EXAMPLE_SITE) ./$(EXAMPLE_PLUGIN)
 	@failed=0; \
 	echo "== pytest on SQLite"; \
 	env -u KEHU_TEST_DATABASE_URL $(VENV_PY) -m pytest $(PYTEST_ARGS) || { rc=$$?; failed=1; \
 		if [ $$rc -eq 5 ]; then echo "FAILED: pytest collected no tests (exit code 5)"; \
 		else echo "FAILED: pytest on SQLite (exit code $$rc)"; fi; }; \
+	echo "== example plugin $(EXAMPLE_PLUGIN) on SQLite"; \
+	(cd $(EXAMPLE_PLUGIN) && env -u KEHU_TEST_DATABASE_URL $(EXAMPLE_PYTEST)) || { failed=1; \
+		echo "FAILED: example plugin tests on SQLite"; }; \
 	if reason=$$($(VENV_PY) -c "$$PG_PROBE" "$(PG_TEST_URL)" 2>&1); then \
 		echo "== pytest on PostgreSQL ($(PG_TEST_URL))"; \
 		KEHU_TEST_DATABASE_URL="$(PG_TEST_URL)" $(VENV_PY) -m pytest $(PYTEST_ARGS) || { rc=$$?; failed=1; \
 			if [ $$rc -eq 5 ]; then echo "FAILED: pytest collected no tests (exit code 5)"; \
 			else echo "FAILED: pytest on PostgreSQL (exit code $$rc)"; fi; }; \
+		echo "== example plugin $(EXAMPLE_PLUGIN) on PostgreSQL"; \
+		(cd $(EXAMPLE_PLUGIN) && KEHU_TEST_DATABASE_URL="$(PG_TEST_URL)" $(EXAMPLE_PYTEST)) || { failed=1; \
+			echo "FAILED: example plugin tests on PostgreSQL"; }; \
 	else \
 		echo "SKIPPED PostgreSQL run: $$reason"; \
 	fi; \
@@ -67,7 +90,7 @@ except Exception as exc:
 endef
 export PG_PROBE := $(PG_PROBE_SCRIPT)
 
-install: $(INSTALL_STAMP) $(VENDOR_FILES)
+install: $(INSTALL_STAMP) $(VENDOR_FILES) $(UI_VENDOR_FILES) $(CATALOGUES)
 
 $(VENV_PY):
 	@test -n "$(PYTHON)" || { echo "kehu needs Python 3.11 (python3.11 or python3 on PATH)"; exit 1; }
@@ -87,6 +110,32 @@ $(VENDOR)/%: $(NPM_STAMP)
 	@mkdir -p $(VENDOR)
 	cp node_modules/swagger-ui-dist/$* $@
 
+$(UI_VENDOR)/bootstrap/%.css: $(NPM_STAMP)
+	@mkdir -p $(@D)
+	cp node_modules/bootstrap/dist/css/$*.css $@
+
+$(UI_VENDOR)/bootstrap/%.js: $(NPM_STAMP)
+	@mkdir -p $(@D)
+	cp node_modules/bootstrap/dist/js/$*.js $@
+
+$(UI_VENDOR)/htmx/%: $(NPM_STAMP)
+	@mkdir -p $(@D)
+	cp node_modules/htmx.org/dist/$* $@
+
+$(UI_VENDOR)/echarts/%: $(NPM_STAMP)
+	@mkdir -p $(@D)
+	cp node_modules/echarts/dist/$* $@
+
+%.mo: %.po | $(INSTALL_STAMP)
+	$(PYBABEL) compile -i $< -o $@
+
+# After changing UI strings: re-extract, merge into the catalogues, then translate the new
+# entries of core/translations/en/LC_MESSAGES/messages.po and run `make install`.
+translations: $(INSTALL_STAMP)
+	$(PYBABEL) extract -F babel.cfg -k _l --no-location --sort-output -o core/translations/messages.pot .
+	$(PYBABEL) update -i core/translations/messages.pot -d core/translations --no-fuzzy-matching
+	$(MAKE) $(CATALOGUES)
+
 clean:
-	rm -rf $(VENV) node_modules instance $(VENDOR)
+	rm -rf $(VENV) node_modules instance $(VENDOR) $(UI_VENDOR)/bootstrap $(UI_VENDOR)/htmx $(UI_VENDOR)/echarts
 	@rmdir core/web/static/vendor 2>/dev/null || true

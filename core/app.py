@@ -39,7 +39,8 @@ def _select_locale():
     chosen = request.cookies.get("kehu_locale")
     if chosen in LOCALES:
         return chosen
-    return request.accept_languages.best_match(["zh", "en"], default="zh") == "en" and "en" or "zh_Hans_CN"
+    best = request.accept_languages.best_match(["zh", "en"])
+    return {"zh": "zh_Hans_CN", "en": "en"}.get(best)  # None: KEHU_LOCALE (BABEL_DEFAULT_LOCALE)
 
 
 def create_app(config: dict | None = None, instance_path: str | None = None, plugin_classes=()) -> Flask:
@@ -73,9 +74,13 @@ def create_app(config: dict | None = None, instance_path: str | None = None, plu
     _register_plugin_blueprints(app, manager)
     from kehu.web import register_web
     register_web(app)
+    from kehu.webhooks import init_webhooks
+    init_webhooks(app)
 
     task_modules = [m for found in manager.hooks.hook.task_modules() for m in (found or [])]
-    init_celery(app, task_modules)
+    celery = init_celery(app, task_modules)
+    for entries in manager.hooks.hook.periodic_tasks():
+        celery.conf.beat_schedule.update(entries or {})  # a disabled plugin's tasks skip themselves
     for commands in manager.hooks.hook.register_commands():
         for command in commands or []:
             app.cli.add_command(command)

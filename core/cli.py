@@ -13,6 +13,7 @@ from sqlalchemy import select
 from kehu.app import create_app
 from kehu.change_tracking import acting_as
 from kehu.extensions import db
+from kehu.fields import sync_plugin_schemas
 from kehu.models import User
 from kehu.plugins import migrations as plugin_migrations
 from kehu.plugins.manager import PluginError, SettingsInvalid
@@ -48,6 +49,8 @@ def db_upgrade():
     for plugin in _manager().installed.values():
         plugin_migrations.upgrade(plugin)
     ensure_default_roles()
+    for key, version in sync_plugin_schemas():  # new versions of enabled plugins' field packs
+        click.echo(f"custom field schema {key} v{version} is now active")
     click.echo("database is up to date")
 
 
@@ -136,6 +139,27 @@ def plugins_settings(name, pairs):
         raise click.ClickException("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.errors.items())) from None
     except PluginError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+@cli.group("plugin")
+def plugin_group():
+    """Write plugins (`kehu plugins` manages the installed ones)."""
+
+
+@plugin_group.command("new", with_appcontext=False)
+@click.argument("name")
+@click.option("--dir", "parent", default=".", show_default=True, type=click.Path(file_okay=False),
+              help="folder in which kehu-plugin-NAME/ is created")
+def plugin_new(name, parent):
+    """Create kehu-plugin-NAME/: an installable plugin package with a table, migration and tests."""
+    from kehu.scaffold import ScaffoldError, create_plugin
+    try:
+        target = create_plugin(name, parent)
+    except ScaffoldError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {target}")
+    click.echo(f"next: pip install -e {target} && kehu db upgrade && kehu plugins enable {name}")
+    click.echo(f"      cd {target} && python -m pytest")
 
 
 # users -----------------------------------------------------------------------------------

@@ -110,3 +110,9 @@ def test_browser_session_needs_csrf_for_api_writes(app, make_user, web_client_as
 def test_passwords_are_argon2(make_user):
     user = make_user("sales")
     assert user.password_hash.startswith("$argon2id$")
+
+
+def test_admin_role_holds_permissions_declared_later_by_plugins(make_user):
+    admin, sales = make_user("admin"), make_user("sales")
+    assert admin.has_permission("erp.view") and admin.has_permission("some_plugin.anything")
+    assert not sales.has_permission("erp.view")

@@ -17,7 +17,9 @@ CORE_PERMISSIONS = {
     "tag.manage": _l("管理标签"),
     "user.manage": _l("管理用户和角色"),
     "plugin.manage": _l("管理插件"),
+    "fields.manage": _l("管理自定义字段"),
     "audit.read": _l("查看审计日志"),
+    "webhooks.manage": _l("管理 Webhook（订阅、投递记录、接收记录）"),
 }
 SCOPES = ("own", "team", "all")
 
