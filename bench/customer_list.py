@@ -21,21 +21,20 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 from flask import Flask, jsonify
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, text
 
 from kehu import phones
 from kehu.app import create_app
 from kehu.auth import tokens
 from kehu.extensions import db
-from kehu.models import Customer, User
+from kehu.models import Customer
 from kehu.models.base import utcnow
 from kehu.pinyin_names import search_key
 from kehu.setup_data import create_user, ensure_default_roles
+from kehu_sdk.testing import throwaway_database
 
 GEN = Path(__file__).resolve().parents[2] / "shared" / "tools" / "gen_customers.py"
 
@@ -56,17 +55,7 @@ def _database(url: str | None):
     if not url:
         folder = tempfile.mkdtemp(prefix="kehu-bench-")
         return f"sqlite:///{folder}/bench.sqlite", lambda: None
-    base = make_url(url)
-    name = f"kehu_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    return base.set(database=name).render_as_string(hide_password=False), drop
+    return throwaway_database(url, "kehu_bench")
 
 
 def _load(rows: int):

@@ -22,11 +22,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy import func, insert, select
 from sqlalchemy.engine import make_url
+
+from kehu_sdk.testing import throwaway_database
 
 GEN = Path(__file__).resolve().parents[2] / "shared" / "tools" / "gen_customers.py"
 PII_KEY = "bench-pii-key"
@@ -36,17 +37,7 @@ def _database(url):
     if not url:
         folder = tempfile.mkdtemp(prefix="kehu-bench-sms-")
         return f"sqlite:///{folder}/bench.sqlite", lambda: None
-    base = make_url(url)
-    name = f"kehu_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-
-    def drop():
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    return base.set(database=name).render_as_string(hide_password=False), drop
+    return throwaway_database(url, "kehu_bench")
 
 
 def _app(url, instance):

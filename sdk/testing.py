@@ -35,10 +35,13 @@ def pytest_configure(config):
                                        "plugins they require) for the test; see kehu_enabled_plugins")
 
 
-def _server_database(url: str):
-    """Create a throw-away database on the server behind ``url``; returns (url, drop)."""
+def throwaway_database(url: str, prefix: str = "kehu_test"):
+    """Create a throw-away database on the server behind ``url``; returns (url, drop).
+
+    Used by the fixtures below and by the benchmarks in bench/.
+    """
     base = make_url(url)
-    name = f"kehu_test_{uuid.uuid4().hex[:10]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -57,7 +60,7 @@ def kehu_database_url(tmp_path_factory):
     if not server:
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'kehu.sqlite'}"
         return
-    url, drop = _server_database(server)
+    url, drop = throwaway_database(server)
     yield url
     drop()
 

@@ -1,35 +1,12 @@
 """ERP sync tables: cursors, customer links, the documents pulled from the ERP and the run log."""
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
-from sqlalchemy.types import DateTime, TypeDecorator
 
 from kehu_sdk import PluginModel
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-class AwareDateTime(TypeDecorator):
-    """UTC datetimes that come back timezone-aware on SQLite too (it stores naive values)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value, dialect):
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given; erp stores aware UTC datetimes")
-        return value.astimezone(timezone.utc)
-
-    def process_result_value(self, value, dialect):
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
-        return value
+from kehu_sdk.db import UTCDateTime, utcnow
 
 
 class ErpConnection(PluginModel):
@@ -40,7 +17,7 @@ class ErpConnection(PluginModel):
 
     adapter: Mapped[str] = mapped_column(String(20), primary_key=True)
     cursors: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
-    updated_at: Mapped[datetime] = mapped_column(AwareDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 
 
 class ErpCustomerLink(PluginModel):
@@ -56,9 +33,9 @@ class ErpCustomerLink(PluginModel):
     external_id: Mapped[str] = mapped_column(String(80), nullable=False)
     customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), nullable=False, index=True)
     tax_id: Mapped[str | None] = mapped_column(String(40))
-    erp_updated_at: Mapped[datetime | None] = mapped_column(AwareDateTime)
-    last_pulled_at: Mapped[datetime | None] = mapped_column(AwareDateTime)
-    last_pushed_at: Mapped[datetime | None] = mapped_column(AwareDateTime)
+    erp_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_pulled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_pushed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class _ErpDocument:
@@ -71,8 +48,8 @@ class _ErpDocument:
     amount: Mapped[Decimal] = mapped_column(Numeric(14, 2), default=Decimal("0"), nullable=False)
     currency: Mapped[str] = mapped_column(String(3), default="CNY", nullable=False)
     state: Mapped[str] = mapped_column(String(20), default="", nullable=False)
-    erp_updated_at: Mapped[datetime | None] = mapped_column(AwareDateTime)
-    synced_at: Mapped[datetime] = mapped_column(AwareDateTime, default=utcnow, onupdate=utcnow, nullable=False)
+    erp_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    synced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False)
 
 
 class ErpSalesOrder(_ErpDocument, PluginModel):
@@ -118,6 +95,6 @@ class ErpSyncRun(PluginModel):
     counts: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
     errors: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
     requested_by: Mapped[int | None] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(AwareDateTime, default=utcnow, nullable=False, index=True)
-    started_at: Mapped[datetime | None] = mapped_column(AwareDateTime)
-    finished_at: Mapped[datetime | None] = mapped_column(AwareDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False, index=True)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
