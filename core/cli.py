@@ -204,17 +204,21 @@ def users_token(username, name):
 @click.option("--admin-password", default="kehu-admin-2026", show_default=True)
 def demo(customers, admin_password):
     """Fill an empty database with demo users and customers; prints the logins."""
-    from kehu.demo_data import DEMO_PASSWORD, load_demo
+    from kehu.demo_data import DEMO_PASSWORD, DEMO_PLUGINS, load_demo
     if db.session.scalar(select(User.id).limit(1)) is not None:
         click.echo("database has users already: demo data not loaded")
         return
     with acting_as(None, "demo"):
         ensure_default_roles()
+        for name in DEMO_PLUGINS:
+            if name in _manager().installed:
+                _manager().enable(name)
         create_user("admin", admin_password, "admin", "系统管理员")
         logins = load_demo(customers)
-    click.echo(f"demo data loaded: {customers} customers")
+    click.echo(f"demo data loaded: {customers} customers; plugins enabled: {', '.join(DEMO_PLUGINS)}")
     click.echo(f"  admin login:  admin / {admin_password}")
-    click.echo(f"  other logins: {logins['manager']}, {', '.join(logins['sales'])} / {DEMO_PASSWORD}")
+    others = [logins["manager"], logins["service"], logins["marketing"], *logins["sales"]]
+    click.echo(f"  other logins: {', '.join(others)} / {DEMO_PASSWORD}")
 
 
 @cli.command("worker")

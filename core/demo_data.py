@@ -5,6 +5,7 @@ from datetime import timedelta
 from kehu import regions
 from kehu.customer_service import create_customer
 from kehu.extensions import db
+from kehu.fields import get_schema
 from kehu.models import Contact, Interaction, Tag
 from kehu.models.base import utcnow
 from kehu.setup_data import create_user, ensure_team
@@ -28,6 +29,29 @@ MOBILE_PREFIXES = ["138", "139", "150", "151", "158", "186", "187", "133", "153"
 CITIES = {"370800": "济宁一组", "370100": "济南组", "371500": "聊城组"}
 
 DEMO_PASSWORD = "kehu-demo-2026"
+# Plugins `kehu demo` switches on when installed: industry fields, SMS on the console provider.
+DEMO_PLUGINS = ("industry", "sms")
+
+
+def _industry_fields(rng, industry):
+    """Values for the industry plugin's packs (used only when that pack is active)."""
+    if industry == "manufacturing":
+        return {"main_products": rng.choice(["液压支架", "轴承", "棉纱", "化肥", "铸件"]),
+                "annual_capacity_tons": rng.randrange(100, 50000, 50), "iso9001": rng.random() < 0.4,
+                "employee_count": rng.randint(10, 800)}
+    if industry == "agriculture":
+        return {"varieties": rng.sample(["大蒜", "小麦", "玉米", "苹果", "莲藕", "辣椒"], 2),
+                "area_mu": rng.randrange(10, 5000), "harvest_month": rng.randint(5, 11)}
+    if industry == "catering":
+        return {"cuisine": rng.choice(["鲁菜", "川菜", "快餐", "火锅", "烧烤"]),
+                "seats": rng.randrange(20, 400, 10), "avg_spend_yuan": rng.randrange(20, 300, 5)}
+    if industry == "services":
+        return {"service_type": rng.choice(["咨询", "物业", "家政", "教育培训"]), "employees": rng.randint(3, 300)}
+    if industry == "retail":
+        return {"store_format": rng.choice(["超市", "便利店", "建材", "家电"]), "store_count": rng.randint(1, 40),
+                "member_system": rng.random() < 0.5}
+    return {"transport_modes": rng.sample(["公路整车", "公路零担", "冷链", "仓储配送"], 1),
+            "fleet_size": rng.randint(1, 200), "cold_chain": rng.random() < 0.2}
 
 
 def _person(rng):
@@ -41,7 +65,7 @@ def _phone(rng):
 def load_demo(customers: int = 300, seed: int = 2026) -> dict:
     """Create demo teams, users and customers; returns the logins created."""
     rng = random.Random(seed)
-    logins = {"manager": "zhangjingli", "sales": []}
+    logins = {"manager": "zhangjingli", "service": "kefu", "marketing": "shichang", "sales": []}
     sales_by_city = {}
     for number, (city, team_name) in enumerate(CITIES.items(), start=1):
         team = ensure_team(team_name)
@@ -62,7 +86,8 @@ def load_demo(customers: int = 300, seed: int = 2026) -> dict:
         is_company = rng.random() < 0.7
         county_name = regions.region_name(county).rstrip("区县市")
         name = (county_name + rng.choice(BRANDS) + rng.choice(INDUSTRIES[industry])) if is_company else _person(rng)
-        customer = create_customer({
+        fields = {"extra": _industry_fields(rng, industry)} if get_schema(industry) is not None else {}
+        customer = create_customer(fields | {
             "kind": "company" if is_company else "person", "name": name, "phone": _phone(rng),
             "region_code": county, "industry": industry, "status": rng.choice(STATUSES),
             "source": rng.choice(SOURCES), "owner_id": owner.id, "address": f"{regions.full_name(county)}",

@@ -18,3 +18,16 @@ def test_demo_customers_are_valid_and_owned_by_sales_of_their_city(app):
         assert customer.owner.role.name == "sales" and customer.team_id == customer.owner.team_id
     assert db.session.scalar(select(func.count(Interaction.id))) > 0
     assert db.session.scalar(select(func.count(User.id))) == 9
+
+
+def test_demo_fills_industry_fields_valid_for_the_active_packs(app, enable_plugins):
+    from kehu.fields import get_schema, validate_extra
+
+    enable_plugins("industry")
+    load_demo(customers=30, seed=3)
+    customers = db.session.scalars(select(Customer)).all()
+    assert len({c.industry for c in customers}) >= 3
+    for customer in customers:
+        schema = get_schema(customer.industry)
+        assert customer.extra and customer.extra_schema == customer.industry
+        assert validate_extra(schema, customer.extra) == {}
