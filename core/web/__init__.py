@@ -54,6 +54,8 @@ def _admin_items():
     if current_user.is_authenticated and current_user.has_permission("user.manage"):
         items.append({"title": _l("用户"), "url": url_for("web.admin_users")})
         items.append({"title": _l("角色"), "url": url_for("web.admin_roles")})
+    if current_user.is_authenticated and current_user.has_permission("fields.manage"):
+        items.append({"title": _l("自定义字段"), "url": url_for("web.admin_fields")})
     if current_user.is_authenticated and current_user.has_permission("webhooks.manage"):
         items.append({"title": "Webhook", "url": url_for("webhook_pages.endpoints")})
     return items
@@ -66,7 +68,7 @@ def _template_globals():
 
 def register_web(app):
     # the view modules add their routes to the blueprint when imported
-    from kehu.web import admin, auth_views, customers, dashboard  # noqa: F401
+    from kehu.web import admin, admin_fields, auth_views, customers, dashboard  # noqa: F401
     app.register_blueprint(web)
     app.context_processor(_template_globals)
     app.add_template_filter(_localtime, "localtime")
