@@ -164,3 +164,22 @@ def test_builtin_plugin_and_webhook_pages_in_english(app, admin, enable_plugins,
         assert english in response.text, url
         found[url] = chinese_in_chrome(response.text)
     assert not any(found.values()), found
+
+
+def test_settings_forms_and_industry_fields_in_english(app, admin, enable_plugins, web_client_as):
+    # schema labels are data: they carry their English in "x-title-en" beside the Chinese "title"
+    enable_plugins("sms", "erp", "industry")
+    admin.locale = "en"
+    db.session.commit()
+    client = web_client_as(admin)
+    refresh()
+    expected = {"/admin/plugins/sms/settings": "Sign name", "/admin/plugins/erp/settings": "ERP address",
+                "/admin/plugins/industry/settings": "Industry field packs offered",
+                "/customers/extra-fields?industry=manufacturing": "Annual capacity (t)"}
+    found = {}
+    for url, english in expected.items():
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert english in response.text, url
+        found[url] = chinese_in_chrome(response.text)
+    assert not any(found.values()), found

@@ -67,6 +67,7 @@ def _template_globals():
 
 
 def register_web(app):
+    from kehu.web.custom_fields import schema_title
     # the view modules add their routes to the blueprint when imported
     from kehu.web import admin, admin_fields, auth_views, customers, dashboard  # noqa: F401
     app.register_blueprint(web)
@@ -74,6 +75,7 @@ def register_web(app):
     app.add_template_filter(_localtime, "localtime")
     app.add_template_filter(_phone, "phone")
     app.add_template_filter(_role_title, "role_title")
+    app.add_template_filter(schema_title, "schema_title")
     app.add_template_filter(lambda code: regions.full_name(code) or code or "", "region")
     app.add_template_filter(lambda text: Markup(text or ""), "plugin_html")
     app.jinja_env.globals["request_path"] = lambda: request.full_path.rstrip("?")

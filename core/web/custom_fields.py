@@ -1,7 +1,7 @@
 """Custom (industry) fields in the customer form and the list filters, from the active JSON Schemas."""
 from kehu.fields import active_schemas, get_schema
 from kehu.fields.criteria import field_kind
-from kehu.web.schema_form import fields_for, localized, options_of, read_form
+from kehu.web.schema_form import fields_for, options_of, read_form, title_of
 
 EXTRA_PREFIX = "extra."
 
@@ -20,8 +20,13 @@ def schema_for_customer(customer):
     return schema_for(customer.industry)
 
 
+def schema_title(row) -> str:
+    """A stored schema's title in the user's language (packs carry ``x-title-en``)."""
+    return title_of({**row.schema, "title": row.title})
+
+
 def schema_titles() -> dict[str, str]:
-    return {row.key: row.title for row in active_schemas()}
+    return {row.key: schema_title(row) for row in active_schemas()}
 
 
 def extra_errors(errors: dict) -> dict:
@@ -66,6 +71,6 @@ def filter_rows(industry: str | None, args) -> list[dict]:
             keys = [f"{EXTRA_PREFIX}{name}__contains"]
         else:
             keys = [f"{EXTRA_PREFIX}{name}"]
-        found.append({"name": name, "title": localized(prop.get("title", name)), "kind": kind,
+        found.append({"name": name, "title": title_of(prop, name), "kind": kind,
                       "options": options, "params": {key: args.get(key, "") for key in keys}})
     return found

@@ -17,7 +17,7 @@ from kehu.web import custom_fields, labels
 from kehu.web.blueprint import web
 from kehu.web.form_errors import field_errors
 from kehu.web.region_picker import picked, picker_state
-from kehu.web.schema_form import localized, options_of
+from kehu.web.schema_form import options_of, title_of
 from kehu.web.timeline import timeline_context
 
 PAGE_SIZE = 20
@@ -131,7 +131,7 @@ def _extra_view(customer: Customer) -> dict | None:
         shown = [names.get(v, v) for v in value] if isinstance(value, list) else names.get(value, value)
         if isinstance(shown, bool):
             shown = _("是") if shown else _("否")
-        items.append((localized(prop.get("title", key)), "、".join(map(str, shown)) if isinstance(shown, list) else shown))
+        items.append((title_of(prop, key), "、".join(map(str, shown)) if isinstance(shown, list) else shown))
     return {"title": row.title if row else _("其他字段"), "items": items}
 
 

@@ -43,6 +43,24 @@ def localized(text) -> str:
     return str(text) if text is not None else ""
 
 
+def _english() -> bool:
+    return bool(get_locale()) and get_locale().language == "en"
+
+
+def title_of(prop: dict, default: str = "") -> str:
+    """A field's label: ``x-title-en`` in English when the schema has one (JSON Schema wants ``title``
+    to be a string, so packs and settings schemas carry their English beside it)."""
+    if _english() and prop.get("x-title-en"):
+        return str(prop["x-title-en"])
+    return localized(prop.get("title", default))
+
+
+def description_of(prop: dict) -> str:
+    if _english() and prop.get("x-description-en"):
+        return str(prop["x-description-en"])
+    return localized(prop.get("description"))
+
+
 def is_secret(prop: dict) -> bool:
     return bool(prop.get("writeOnly")) or prop.get("format") == "password"
 
@@ -103,8 +121,8 @@ def fields_for(schema: dict, values: dict | None, errors: dict | None, prefix: s
         if widget == "password":
             value = SECRET_MASK if value else ""
         rows.append(SchemaField(
-            key=key, input_name=f"{prefix}{key}", label=localized(prop.get("title", key)), widget=widget,
-            value=value, options=options, required=key in required, help=localized(prop.get("description")),
+            key=key, input_name=f"{prefix}{key}", label=title_of(prop, key), widget=widget,
+            value=value, options=options, required=key in required, help=description_of(prop),
             errors=list(errors.get(key, [])), attrs=_attrs(prop, widget)))
     return rows
 

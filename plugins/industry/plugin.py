@@ -8,6 +8,8 @@ import json
 from functools import cache
 from pathlib import Path
 
+from flask_babel import lazy_gettext as _l
+
 from kehu_sdk import Plugin, hookimpl
 
 DATA = Path(__file__).with_name("data")
@@ -25,13 +27,13 @@ class IndustryPlugin(Plugin):
     """Industry-specific customer fields (JSON Schema packs)."""
 
     name = "industry"
-    title = "行业字段"
+    title = _l("行业字段")
     version = "0.1.0"
     settings_schema = {
         "type": "object",
         "properties": {
             "packs": {
-                "type": "array", "title": "提供的行业字段包",
+                "type": "array", "title": "提供的行业字段包", "x-title-en": "Industry field packs offered",
                 "description": "客户表单中可选的行业；不提供的行业，已有客户数据仍可查看",
                 "items": {"type": "string", "enum": list(PACKS)},
                 "uniqueItems": True, "default": list(PACKS),
