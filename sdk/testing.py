@@ -13,6 +13,7 @@ empty ``g`` (no loaded user, no cached locale), so nothing of one request leaks 
 Set KEHU_TEST_DATABASE_URL to run the same tests on PostgreSQL: each test session makes
 its own database there and drops it at the end.
 """
+import contextlib
 import os
 import uuid
 
@@ -52,6 +53,41 @@ def throwaway_database(url: str, prefix: str = "kehu_test"):
         admin.dispose()
 
     return base.set(database=name).render_as_string(hide_password=False), drop
+
+
+REDIS_SERVER = os.environ.get("KEHU_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+REDIS_LOCK_KEY = "kehu-integration-test-lock"
+
+
+@contextlib.contextmanager
+def empty_redis_database(numbers, server: str = REDIS_SERVER):
+    """Claim the first empty Redis database among ``numbers``; yields ``(url, client)``, flushes it after.
+
+    Skips the test when the redis client or server is missing. A database holding anything is never
+    touched: it may be another test run's, or someone's data.
+    """
+    try:
+        import redis
+    except ImportError as exc:
+        pytest.skip(f"the redis client is not installed (pip install -e '.[test]'): {exc}")
+    try:
+        redis.Redis.from_url(server, socket_connect_timeout=2, socket_timeout=2).ping()
+    except redis.RedisError as exc:
+        pytest.skip(f"Redis not reachable at {server}: {exc}")
+    token = uuid.uuid4().hex
+    for number in numbers:
+        client = redis.Redis.from_url(f"{server}/{number}", socket_connect_timeout=2, socket_timeout=5)
+        if client.dbsize() == 0 and client.set(REDIS_LOCK_KEY, token, nx=True, ex=900):
+            break
+        client.close()
+    else:
+        pytest.fail(f"no empty Redis database among {tuple(numbers)} at {server}")
+    try:
+        yield f"{server}/{number}", client
+    finally:
+        if client.get(REDIS_LOCK_KEY) == token.encode():
+            client.flushdb()
+        client.close()
 
 
 @pytest.fixture(scope="session")

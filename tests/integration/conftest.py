@@ -29,11 +29,11 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.engine import make_url
 
+from kehu_sdk.testing import empty_redis_database
+
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_PLUGIN_PATH = REPO / "tests" / "sample_plugin"
-REDIS_SERVER = os.environ.get("KEHU_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 REDIS_DBS = (11, 12, 13, 14, 15, 8, 9, 10)  # tried in this order; only an empty one is used
-REDIS_LOCK_KEY = "kehu-integration-test-lock"
 CLI_TIMEOUT = 120  # one `kehu` command (imports take a few seconds on a loaded machine)
 STOP_TIMEOUT = 10  # warm shutdown before SIGKILL
 
@@ -234,27 +234,8 @@ class RedisBroker:
 @pytest.fixture(scope="module")
 def redis_broker():
     """An empty Redis database claimed for this test run (parallel runs use different ones)."""
-    try:
-        import redis
-    except ImportError as exc:
-        pytest.skip(f"the redis client is not installed (pip install -e '.[test]'): {exc}")
-    try:
-        redis.Redis.from_url(REDIS_SERVER, socket_connect_timeout=2, socket_timeout=2).ping()
-    except redis.RedisError as exc:
-        pytest.skip(f"Redis not reachable at {REDIS_SERVER}: {exc}")
-    token = uuid.uuid4().hex
-    for number in REDIS_DBS:
-        client = redis.Redis.from_url(f"{REDIS_SERVER}/{number}", socket_connect_timeout=2, socket_timeout=5)
-        # Never touch a database holding anything: it may be another run's, or someone's data.
-        if client.dbsize() == 0 and client.set(REDIS_LOCK_KEY, token, nx=True, ex=900):
-            break
-        client.close()
-    else:
-        pytest.fail(f"no empty Redis database among {REDIS_DBS} at {REDIS_SERVER} for the integration tests")
-    yield RedisBroker(f"{REDIS_SERVER}/{number}", client)
-    if client.get(REDIS_LOCK_KEY) == token.encode():
-        client.flushdb()
-    client.close()
+    with empty_redis_database(REDIS_DBS) as (url, client):
+        yield RedisBroker(url, client)
 
 
 # sites: database + worker + an app in this process -------------------------------------------

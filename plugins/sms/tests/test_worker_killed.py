@@ -9,47 +9,27 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from kehu_sdk.db import db
+from kehu_sdk.testing import empty_redis_database
 
 from kehu_plugins.sms.fake_providers import FakeAliyunSms
 from kehu_plugins.sms.models import SmsCampaign, SmsMessage
 
 pytestmark = pytest.mark.integration
 
-REDIS_SERVER = os.environ.get("KEHU_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 REDIS_DBS = (7, 6, 5, 4, 15, 14, 13, 12)  # tried in this order; only an empty one is used
-REDIS_LOCK_KEY = "kehu-integration-test-lock"
 RECIPIENTS = 120
 RATE = 30.0
 
 
 @pytest.fixture
 def redis_url():
-    try:
-        import redis
-    except ImportError as exc:
-        pytest.skip(f"the redis client is not installed (pip install -e '.[test]'): {exc}")
-    try:
-        redis.Redis.from_url(REDIS_SERVER, socket_connect_timeout=2, socket_timeout=2).ping()
-    except redis.RedisError as exc:
-        pytest.skip(f"Redis not reachable at {REDIS_SERVER}: {exc}")
-    token = uuid.uuid4().hex
-    for number in REDIS_DBS:
-        client = redis.Redis.from_url(f"{REDIS_SERVER}/{number}", socket_connect_timeout=2, socket_timeout=5)
-        if client.dbsize() == 0 and client.set(REDIS_LOCK_KEY, token, nx=True, ex=900):
-            break
-        client.close()
-    else:
-        pytest.fail(f"no empty Redis database among {REDIS_DBS} at {REDIS_SERVER}")
-    yield f"{REDIS_SERVER}/{number}"
-    if client.get(REDIS_LOCK_KEY) == token.encode():
-        client.flushdb()
-    client.close()
+    with empty_redis_database(REDIS_DBS) as (url, _client):
+        yield url
 
 
 class Worker:
