@@ -16,6 +16,7 @@ from kehu.tasks.outbox_relay import outbox_consumer
 from kehu.tasks.plugin_tasks import plugin_task as task
 from kehu_sdk import signals
 from kehu_sdk.blueprints import PluginBlueprint
+from kehu_sdk.schemas import PluginSchema
 from kehu_sdk.db import db
 from kehu_sdk.errors import PluginError, SettingsInvalid, ValidationError
 from kehu_sdk.plugins import is_enabled, settings_of
@@ -36,7 +37,7 @@ def __getattr__(name):
 
 
 __all__ = [
-    "API_VERSION", "CORE_VERSION", "CoreVersionError", "KehuDeprecationWarning", "Plugin", "PluginBlueprint",
+    "API_VERSION", "CORE_VERSION", "CoreVersionError", "KehuDeprecationWarning", "Plugin", "PluginBlueprint", "PluginSchema",
     "PluginError", "PluginModel", "SettingsInvalid", "ValidationError", "WebhookReceiver", "core_satisfies",
     "db", "deprecated", "enqueue_outbox", "hookimpl", "is_enabled", "outbox_consumer", "require_core",
     "settings_of", "signals", "task", "warn_deprecated",

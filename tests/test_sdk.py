@@ -99,3 +99,30 @@ def test_settings_of_reads_defaults_and_saved_values(app, save_plugin_settings):
     assert not kehu_sdk.is_enabled("sample")
     with pytest.raises(kehu_sdk.PluginError):
         kehu_sdk.settings_of("nope")
+
+
+def test_plugin_schema_needs_its_plugin_and_is_named_inside_it_in_openapi():
+    from marshmallow import ValidationError as MarshmallowError, fields
+
+    from kehu.api import _schema_name
+    from kehu_sdk import PluginSchema
+
+    with pytest.raises(TypeError):
+        class Nameless(PluginSchema):
+            text = fields.String()
+    with pytest.raises(ValueError):
+        class Badly(PluginSchema):
+            __plugin__ = "Not A Name"
+
+    class CampaignSchema(PluginSchema):
+        __plugin__ = "sms"
+        name = fields.String(required=True)
+
+    class OtherCampaignSchema(CampaignSchema):
+        pass
+
+    assert _schema_name(CampaignSchema) == "sms.Campaign"
+    assert _schema_name(CampaignSchema(partial=True)) == "sms.CampaignPatch"
+    assert _schema_name(OtherCampaignSchema) == "sms.OtherCampaign"  # inherits its plugin
+    with pytest.raises(MarshmallowError):
+        CampaignSchema().load({"name": "x", "unexpected": 1})

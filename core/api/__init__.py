@@ -22,7 +22,9 @@ def _schema_name(schema):
     """Distinct OpenAPI names for partial (PATCH) variants of the same schema class."""
     cls = resolve_schema_cls(schema)
     name = cls.__name__.removesuffix("Schema")
-    return f"{name}Patch" if getattr(schema, "partial", False) and not name.endswith("Patch") else name
+    name = f"{name}Patch" if getattr(schema, "partial", False) and not name.endswith("Patch") else name
+    plugin = getattr(cls, "__plugin__", None)  # kehu_sdk.PluginSchema: named inside its plugin
+    return f"{plugin}.{name}" if plugin else name
 
 
 class RowIdConverter(IntegerConverter):

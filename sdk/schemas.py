@@ -1,0 +1,26 @@
+"""``PluginSchema``: marshmallow schemas for plugin APIs, named inside their plugin in OpenAPI.
+
+Core's OpenAPI names a schema after its class (``CampaignSchema`` → ``Campaign``); two plugins with a
+``CampaignSchema`` would overwrite each other's component. A ``PluginSchema`` says its plugin
+(``__plugin__ = "sms"``) and appears as ``sms.Campaign``; unknown input fields are refused.
+"""
+from marshmallow import RAISE, Schema
+
+from kehu.scaffold import check_plugin_name
+
+
+class PluginSchema(Schema):
+    __plugin__: str = ""
+
+    class Meta:
+        unknown = RAISE
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        plugin = cls.__dict__.get("__plugin__") or getattr(cls, "__plugin__", "")
+        if not plugin:
+            raise TypeError(f"{cls.__name__}: a PluginSchema needs __plugin__ = '<plugin name>'")
+        check_plugin_name(plugin)
+
+
+__all__ = ["PluginSchema"]
