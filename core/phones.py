@@ -3,13 +3,14 @@
 The ciphertext (Fernet) can only be read with the PII key; the blind index is an HMAC
 of the E.164 number, so equality search works without decrypting every row.
 """
-import base64
 import hashlib
 import hmac
 
 import phonenumbers
 from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
+
+from kehu.pii import fernet_for, key_material
 
 DEFAULT_REGION = "CN"
 
@@ -41,17 +42,12 @@ def mask(e164: str | None) -> str | None:
     return f"{national[:3]}****{national[-4:]}" if len(national) >= 8 else "****"
 
 
-def _key_material(purpose: bytes) -> bytes:
-    secret = current_app.config.get("KEHU_PII_KEY") or current_app.config["SECRET_KEY"]
-    return hmac.new(secret.encode(), purpose, hashlib.sha256).digest()
-
-
 def blind_index(e164: str) -> str:
-    return hmac.new(_key_material(b"phone-index"), e164.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key_material(b"phone-index"), e164.encode(), hashlib.sha256).hexdigest()
 
 
 def _fernet() -> Fernet:
-    return Fernet(base64.urlsafe_b64encode(_key_material(b"phone-encryption")))
+    return fernet_for(b"phone-encryption")
 
 
 def encrypt(e164: str) -> str:

@@ -6,15 +6,14 @@ matching entry is enough. The library enforces the 5-minute timestamp tolerance.
 """
 import base64
 import binascii
-import hashlib
-import hmac
 import secrets
 from datetime import datetime, timezone
 
 from cryptography.fernet import Fernet
-from flask import current_app
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import EmptyWebhookSecretError, WebhookVerificationError
+
+from kehu.pii import fernet_for
 
 SECRET_PREFIX = "whsec_"
 HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
@@ -105,9 +104,7 @@ def sign_headers(secrets_: list[str], webhook_id: str, body: str, now: datetime 
 
 
 def _fernet() -> Fernet:
-    key = current_app.config.get("KEHU_PII_KEY") or current_app.config["SECRET_KEY"]
-    material = hmac.new(key.encode(), b"webhook-endpoint-secret", hashlib.sha256).digest()
-    return Fernet(base64.urlsafe_b64encode(material))
+    return fernet_for(b"webhook-endpoint-secret")
 
 
 def encrypt_secret(secret: str) -> str:
