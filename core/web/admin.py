@@ -6,11 +6,11 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from kehu.auth.passwords import hash_password
 from kehu.auth.permissions import CORE_PERMISSIONS, require
 from kehu.extensions import db
 from kehu.models import Role, Team, User
 from kehu.plugins.manager import PluginError, SettingsInvalid
+from kehu.setup_data import create_user
 from kehu.web import labels
 from kehu.web.blueprint import web
 from kehu.web.schema_form import fields_for, read_form
@@ -141,9 +141,7 @@ def admin_users():
         db.session.rollback()
         return _render_users(errors, values, 422)
     display_name = form.get("display_name", "").strip()[:80] or username
-    db.session.add(User(username=username, display_name=display_name, role=role, team=team,
-                        password_hash=hash_password(form["password"])))
-    db.session.commit()
+    create_user(username, form["password"], role.name, display_name, team)
     flash(_("已创建用户：%(name)s", name=username))
     return redirect(url_for("web.admin_users"))
 
