@@ -26,14 +26,14 @@ from pathlib import Path
 from flask import Flask, jsonify
 from sqlalchemy import insert, text
 
-from kehu import phones
+from kehu.accounts import tokens
+from kehu.accounts.service import create_user, ensure_default_roles
 from kehu.app import create_app
-from kehu.auth import tokens
+from kehu.customers import phones
+from kehu.customers.models import Customer
+from kehu.customers.pinyin import search_key
 from kehu.extensions import db
-from kehu.models import Customer
-from kehu.models.base import utcnow
-from kehu.pinyin_names import search_key
-from kehu.setup_data import create_user, ensure_default_roles
+from kehu.platform.time import utcnow
 from kehu_sdk.testing import throwaway_database
 
 GEN = Path(__file__).resolve().parents[2] / "shared" / "tools" / "gen_customers.py"

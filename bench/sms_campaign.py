@@ -61,11 +61,11 @@ def _fake_provider(rate, endpoint_out, stop, stats_out):
 
 
 def _load_customers(count, owner):
-    from kehu import phones
+    from kehu.customers import phones
+    from kehu.customers.models import Customer
+    from kehu.customers.pinyin import search_key
     from kehu.extensions import db
-    from kehu.models import Customer
-    from kehu.models.base import utcnow
-    from kehu.pinyin_names import search_key
+    from kehu.platform.time import utcnow
     out = subprocess.run([sys.executable, str(GEN), "--rows", str(count), "--seed", "11"],
                          check=True, capture_output=True, text=True).stdout
     now, batch, loaded = utcnow(), [], 0
@@ -127,9 +127,9 @@ def main():
         with app.app_context():
             from flask_migrate import upgrade
 
+            from kehu.accounts.service import create_user, ensure_default_roles
             from kehu.extensions import db
             from kehu.plugins import migrations as plugin_migrations
-            from kehu.setup_data import create_user, ensure_default_roles
             from kehu_plugins.sms import campaigns
             from kehu_plugins.sms.fake_providers import TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET
             from kehu_plugins.sms.models import SmsCampaign, SmsMessage, SmsTemplate

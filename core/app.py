@@ -1,4 +1,7 @@
-"""The application factory. Plugins are loaded here, never at import time."""
+"""The application factory: every domain's models, blueprints and events registered explicitly.
+
+Plugins are loaded here, never at import time.
+"""
 import logging
 import os
 import secrets
@@ -8,16 +11,53 @@ from flask import Flask, has_request_context, request
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from kehu.api import KehuApi, register_api
-from kehu.config import load_config
+import kehu.accounts.api
+import kehu.accounts.models
+import kehu.accounts.views
+import kehu.admin.api
+import kehu.admin.views
+import kehu.custom_fields.api
+import kehu.custom_fields.models
+import kehu.custom_fields.views
+import kehu.customers.api
+import kehu.customers.events
+import kehu.customers.models
+import kehu.customers.views
+import kehu.dashboard.views
+import kehu.interactions.api
+import kehu.interactions.events
+import kehu.interactions.models
+import kehu.interactions.views
+import kehu.platform.audit
+import kehu.platform.outbox
+import kehu.plugins.models
+import kehu.tags.api
+import kehu.tags.models
+import kehu.webhooks.api
+import kehu.webhooks.events
+import kehu.webhooks.inbound
+import kehu.webhooks.models
+import kehu.webhooks.views
+from kehu import accounts, admin, custom_fields, customers, dashboard, interactions, tags, webhooks
+from kehu.config import LOCALES, load_config
 from kehu.extensions import babel, csrf, db, limiter, login_manager, migrate
+from kehu.platform.api import API_PREFIX, init_api
+from kehu.platform.problems import from_http_exception, internal_error, wants_problem
+from kehu.platform.tasks import init_celery
 from kehu.plugins.manager import PluginManager
-from kehu.problems import from_http_exception, internal_error, wants_problem
-from kehu.tasks import init_celery
+from kehu.web import register_web
 
 HERE = Path(__file__).parent
-LOCALES = ("zh_Hans_CN", "en")
 log = logging.getLogger(__name__)
+
+# Each domain's parts, in the order their routes and API tags appear.
+API_BLUEPRINTS = (customers.api.blp, interactions.api.blp, tags.api.blp, admin.api.blp, accounts.api.blp,
+                  custom_fields.api.blp, webhooks.api.blp)
+PAGE_BLUEPRINTS = (accounts.views.pages, dashboard.views.pages, customers.views.pages, interactions.views.pages,
+                   custom_fields.views.pages, admin.views.pages, webhooks.views.pages)
+# answered without a session: the signature authenticates them
+SIGNED_BLUEPRINTS = (webhooks.inbound.inbound,)
+DOMAIN_EVENTS = (customers.events, interactions.events)
 
 
 def _instance_secret(app, key: str, filename: str) -> None:
@@ -60,7 +100,8 @@ def create_app(config: dict | None = None, instance_path: str | None = None, plu
     login_manager.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
-    import kehu.change_tracking  # noqa: F401  registers the flush listeners
+    for events in DOMAIN_EVENTS:
+        events.register()
 
     manager = PluginManager(state_ttl=app.config["PLUGIN_STATE_TTL"])
     app.extensions["kehu_plugins"] = manager
@@ -68,14 +109,20 @@ def create_app(config: dict | None = None, instance_path: str | None = None, plu
     for plugin in manager.installed.values():
         plugin.bind_signals(app)
 
-    api = KehuApi(app)
-    app.extensions["kehu_api"] = api
-    register_api(app, api)
+    webhooks.events.register(app)
+    webhooks.inbound.check_unique_sources(manager)
+
+    api = init_api(app)
+    app.before_request(accounts.views.authenticate_api_request)
+    for blp in API_BLUEPRINTS:
+        register_api_blueprint(api, blp)
     _register_plugin_blueprints(app, manager)
-    from kehu.web import register_web
+    for pages in PAGE_BLUEPRINTS:
+        app.register_blueprint(pages)
+    for blueprint in SIGNED_BLUEPRINTS:
+        csrf.exempt(blueprint)
+        app.register_blueprint(blueprint)
     register_web(app)
-    from kehu.webhooks import init_webhooks
-    init_webhooks(app)
 
     task_modules = [m for found in manager.hooks.hook.task_modules() for m in (found or [])]
     celery = init_celery(app, task_modules)
@@ -87,6 +134,15 @@ def create_app(config: dict | None = None, instance_path: str | None = None, plu
     manager.hooks.hook.configure.call_historic(kwargs={"app": app})
     _register_error_handlers(app)
     return app
+
+
+def register_api_blueprint(api, blp) -> None:
+    """Mount a flask-smorest blueprint under /api/v1 (core domains and plugins alike).
+
+    CSRF is checked in ``kehu.accounts.views.authenticate_api_request``, for cookie sessions only.
+    """
+    csrf.exempt(blp)
+    api.register_blueprint(blp, url_prefix=f"{API_PREFIX}{blp.url_prefix or ''}")
 
 
 def _register_plugin_blueprints(app, manager):

@@ -10,14 +10,14 @@ from flask.cli import FlaskGroup
 from flask_migrate import upgrade as upgrade_core
 from sqlalchemy import select
 
+from kehu.accounts.models import User
+from kehu.accounts.service import create_user, ensure_default_roles
 from kehu.app import create_app
-from kehu.change_tracking import acting_as
+from kehu.custom_fields.service import sync_plugin_schemas
 from kehu.extensions import db
-from kehu.fields import sync_plugin_schemas
-from kehu.models import User
+from kehu.platform.audit import acting_as
 from kehu.plugins import migrations as plugin_migrations
 from kehu.plugins.manager import PluginError, SettingsInvalid
-from kehu.setup_data import create_user, ensure_default_roles
 
 
 class KehuGroup(FlaskGroup):
@@ -152,7 +152,7 @@ def plugin_group():
               help="folder in which kehu-plugin-NAME/ is created")
 def plugin_new(name, parent):
     """Create kehu-plugin-NAME/: an installable plugin package with a table, migration and tests."""
-    from kehu.scaffold import ScaffoldError, create_plugin
+    from kehu.plugins.scaffold import ScaffoldError, create_plugin
     try:
         target = create_plugin(name, parent)
     except ScaffoldError as exc:
@@ -188,7 +188,7 @@ def users_create(username, role, display_name, password):
 @click.option("--name", default="cli", show_default=True)
 def users_token(username, name):
     """Issue an API token (printed once)."""
-    from kehu.auth import tokens
+    from kehu.accounts import tokens
     user = db.session.scalar(select(User).where(User.username == username))
     if user is None:
         raise click.ClickException(f"no user {username!r}")
@@ -204,7 +204,7 @@ def users_token(username, name):
 @click.option("--admin-password", default="kehu-admin-2026", show_default=True)
 def demo(customers, admin_password):
     """Fill an empty database with demo users and customers; prints the logins."""
-    from kehu.demo_data import DEMO_PASSWORD, DEMO_PLUGINS, load_demo
+    from kehu.demo.service import DEMO_PASSWORD, DEMO_PLUGINS, load_demo
     if db.session.scalar(select(User.id).limit(1)) is not None:
         click.echo("database has users already: demo data not loaded")
         return
@@ -243,6 +243,7 @@ def run(host, port):
     Replaces Flask's development `run`: kehu always needs its worker beside the web process.
     """
     import signal
+
     from werkzeug.serving import run_simple
 
     def die_with_parent():

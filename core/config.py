@@ -3,12 +3,31 @@
 Defaults give the embedded mode: a SQLite file in the instance folder and Celery on
 the ``sqla+sqlite`` broker in the same folder, so nothing but Python is needed.
 """
+import json
 import os
 from pathlib import Path
+
+LOCALES = ("zh_Hans_CN", "en")  # Chinese first; the source language of every UI string
 
 
 def _env(name, default=None):
     return os.environ.get(f"KEHU_{name}", default)
+
+
+WEBHOOK_DEFAULTS = {
+    # seconds between failed delivery attempts; one more attempt than entries, then "dead"
+    "WEBHOOK_RETRY_SCHEDULE": [5, 300, 1800, 7200, 18000, 36000],
+    "WEBHOOK_INBOUND_RETRY_SCHEDULE": [10, 60, 300, 1800, 7200],
+    "WEBHOOK_TIMEOUT_SECONDS": 10.0,
+    "WEBHOOK_MAX_BODY_BYTES": 1024 * 1024,
+    # a "received" event still unprocessed after this long is sent to its task again
+    "WEBHOOK_INBOUND_REDISPATCH_SECONDS": 300,
+}
+
+
+def _json_env(name, default):
+    value = _env(name)
+    return default if value is None else json.loads(value)
 
 
 def _bool(value):
@@ -55,5 +74,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
     }
+    config.update({name: _json_env(name, default) for name, default in WEBHOOK_DEFAULTS.items()})
     config.update(overrides or {})
+    # Who subscribes to webhooks is run-time state like plugin state, cached as long (seconds; 0 in tests).
+    config.setdefault("WEBHOOK_SUBSCRIPTION_TTL", config["PLUGIN_STATE_TTL"])
     return config

@@ -4,27 +4,14 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
-from flask_smorest import Api
-from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData
 
-from kehu.session import KehuSession
+from kehu.platform.db import db
 
-# Named constraints keep Alembic batch mode (SQLite) and PostgreSQL migrations identical.
-NAMING_CONVENTION = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
+__all__ = ["babel", "csrf", "db", "limiter", "login_manager", "migrate"]
 
-db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING_CONVENTION),
-                session_options={"class_": KehuSession})
 migrate = Migrate()
 babel = Babel()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
-api = Api()

@@ -8,20 +8,19 @@ least one minor release before they are removed.
 """
 import importlib
 
-from kehu.hookspecs import hookimpl
-from kehu.outbox import enqueue as enqueue_outbox
+from kehu.platform.outbox import enqueue as enqueue_outbox, outbox_consumer
+from kehu.platform.tasks import plugin_task as task
 from kehu.plugins.base import Plugin
+from kehu.plugins.hookspecs import hookimpl
 from kehu.plugins.model_base import PluginModel
-from kehu.tasks.outbox_relay import outbox_consumer
-from kehu.tasks.plugin_tasks import plugin_task as task
 from kehu_sdk import signals
 from kehu_sdk.blueprints import PluginBlueprint
-from kehu_sdk.schemas import PluginSchema
 from kehu_sdk.db import db
 from kehu_sdk.errors import PluginError, SettingsInvalid, ValidationError
 from kehu_sdk.plugins import is_enabled, settings_of
-from kehu_sdk.versions import (API_VERSION, CORE_VERSION, CoreVersionError, KehuDeprecationWarning,
-                               core_satisfies, deprecated, require_core, warn_deprecated)
+from kehu_sdk.schemas import PluginSchema
+from kehu_sdk.versions import (API_VERSION, CORE_VERSION, CoreVersionError, KehuDeprecationWarning, core_satisfies,
+                               deprecated, require_core, warn_deprecated)
 from kehu_sdk.webhooks import WebhookReceiver
 
 # Old name -> (module, new name). A moved name keeps working, with a warning, until its removal.

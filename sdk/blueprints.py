@@ -7,7 +7,7 @@ checked by core for cookie sessions only, as for core's API.
 from flask import Blueprint
 
 from kehu.extensions import csrf
-from kehu.scaffold import RESERVED_NAMES, check_plugin_name
+from kehu.plugins.scaffold import RESERVED_NAMES, check_plugin_name
 
 
 class PluginBlueprint(Blueprint):

@@ -3,11 +3,12 @@
 Save through ``create_customer``/``update_customer`` (never by setting attributes directly): they
 validate, run the ``validate_customer`` hooks, and get audited and announced like any other change.
 """
-from kehu.customer_query import (CustomerFilter, FilterInvalid, available_facts, criteria, customer_select,
-                                 filter_from_args, filter_to_args, visible_customer)
-from kehu.customer_service import CustomerInvalid, create_customer, delete_customer, update_customer
-from kehu.models import Contact, Customer, Tag
-from kehu.phones import InvalidPhone, blind_index, normalize as normalize_phone
+from kehu.customers.models import Contact, Customer
+from kehu.customers.phones import InvalidPhone, blind_index, normalize as normalize_phone
+from kehu.customers.query import (CustomerFilter, FilterInvalid, available_facts, criteria, customer_select,
+                                  filter_from_args, filter_to_args, visible_customer)
+from kehu.customers.service import CustomerInvalid, create_customer, delete_customer, update_customer
+from kehu.tags.models import Tag
 
 __all__ = [
     "Contact", "Customer", "CustomerFilter", "CustomerInvalid", "FilterInvalid", "InvalidPhone", "Tag",

@@ -4,6 +4,7 @@ Plugin tables subclass ``kehu_sdk.PluginModel``. Use ``UTCDateTime`` for timesta
 models (aware UTC datetimes on SQLite too) and ``sa.DateTime(timezone=True)`` in migrations.
 """
 from kehu.extensions import db
-from kehu.models.base import UTCDateTime, utcnow
+from kehu.platform.columns import UTCDateTime
+from kehu.platform.time import utcnow
 
 __all__ = ["UTCDateTime", "db", "utcnow"]

@@ -1,5 +1,5 @@
 """The customer timeline for plugin code."""
-from kehu.interaction_service import log_interaction
-from kehu.models import Interaction
+from kehu.interactions.models import Interaction
+from kehu.interactions.service import log_interaction
 
 __all__ = ["Interaction", "log_interaction"]

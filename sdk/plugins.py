@@ -1,6 +1,8 @@
 """Run-time plugin state for plugin code: settings and the enabled flag of any installed plugin."""
 from flask import current_app
 
+from kehu.platform.secrets import SECRET_MASK, is_secret, keep_masked, mask_secrets
+
 
 def _manager():
     return current_app.extensions["kehu_plugins"]
@@ -19,4 +21,12 @@ def is_enabled(plugin_name: str) -> bool:
     return _manager().is_enabled(plugin_name)
 
 
-__all__ = ["is_enabled", "settings_of"]
+def masked_settings_of(plugin_name: str) -> dict:
+    """``settings_of`` as people may see it: every set secret (``format: password`` or ``writeOnly``)
+    shows as ``SECRET_MASK``. The same rule as the admin pages and ``GET /api/v1/plugins``."""
+    manager = _manager()
+    return mask_secrets(manager.get(plugin_name).settings_schema, manager.settings_of(plugin_name))
+
+
+__all__ = ["SECRET_MASK", "is_enabled", "is_secret", "keep_masked", "mask_secrets", "masked_settings_of",
+           "settings_of"]

@@ -6,9 +6,9 @@ runs only while the plugin is enabled, and only for this app. Define your own wi
 """
 from blinker import NamedSignal as Signal
 
-from kehu.signals import (customer_created, customer_deleted, customer_updated, customers_merged,
-                          interaction_logged, plugin_disabled, plugin_enabled, plugin_settings_changed,
-                          plugin_signal)
+from kehu.plugins.signals import (customer_created, customer_deleted, customer_updated, customers_merged,
+                                  interaction_logged, plugin_disabled, plugin_enabled, plugin_settings_changed,
+                                  plugin_signal)
 
 #: every core signal, by its Python name
 CORE_SIGNALS = {

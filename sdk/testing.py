@@ -22,11 +22,11 @@ from flask import g, request_started, request_tearing_down
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from kehu.accounts import tokens
+from kehu.accounts.service import create_user, ensure_default_roles, ensure_team
 from kehu.app import create_app
-from kehu.auth import tokens
 from kehu.extensions import db
 from kehu.plugins import migrations as plugin_migrations
-from kehu.setup_data import create_user, ensure_default_roles, ensure_team
 
 TEST_PASSWORD = "correct-horse-battery"
 

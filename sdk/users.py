@@ -3,8 +3,8 @@
 Background work done on a user's behalf (an SMS campaign's recipients, an export) applies that
 user's scope by passing the ``User`` to ``kehu_sdk.customers.criteria``.
 """
+from kehu.accounts.models import User
 from kehu.extensions import db
-from kehu.models import User
 
 
 def get_user(user_id: int) -> User | None:

@@ -5,8 +5,8 @@ permission with ``require_permission`` (declare new ones through the ``permissio
 """
 from flask_login import current_user, login_required
 
-from kehu.auth.permissions import require as require_permission
 from kehu.extensions import csrf
-from kehu.problems import problem
+from kehu.platform.permissions import require as require_permission
+from kehu.platform.problems import problem
 
 __all__ = ["csrf", "current_user", "login_required", "problem", "require_permission"]

@@ -18,8 +18,8 @@ def _create(client, **fields):
 def test_phone_is_normalized_and_stored_encrypted(app, client):
     created = _create(client, name="张三", kind="person", phone="＋86 １３８-０５３７-１２３４")
     assert created["phone"] == "+8613805371234"
+    from kehu.customers.models import Customer
     from kehu.extensions import db
-    from kehu.models import Customer
     row = db.session.get(Customer, created["id"])
     assert "13805371234" not in row.phone_encrypted and row.phone_last4 == "1234"
 

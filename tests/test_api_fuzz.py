@@ -8,17 +8,18 @@ import tempfile
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, settings, strategies as st
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (content_type_conformance, negative_data_rejection,
                                                response_schema_conformance, status_code_conformance)
 from sqlalchemy import select
 
+from kehu.accounts import tokens
 from kehu.app import create_app
-from kehu.auth import tokens
+from kehu.customers.models import Contact, Customer
 from kehu.extensions import db
-from kehu.models import Contact, Customer, Interaction, Tag
+from kehu.interactions.models import Interaction
+from kehu.tags.models import Tag
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, negative_data_rejection]

@@ -2,11 +2,12 @@
 import pytest
 from sqlalchemy import func, select
 
-from kehu import signals
+from kehu.customers.models import Customer
 from kehu.extensions import db
-from kehu.models.base import utcnow
-from kehu.models import AuditLog, Customer, OutboxConsumption, OutboxMessage
-from kehu.outbox import enqueue
+from kehu.platform.audit import AuditLog
+from kehu.platform.outbox import OutboxConsumption, OutboxMessage, enqueue
+from kehu.platform.time import utcnow
+from kehu.plugins import signals
 
 
 @pytest.fixture
@@ -105,6 +106,6 @@ def test_outbox_rows_of_a_disabled_plugin_wait_until_it_is_enabled(app, admin, e
     assert db.session.get(OutboxConsumption, (row.id, "kehu.sample.record_note")) is None
 
     enable_plugins("sample")
-    from kehu.tasks.outbox_relay import relay
+    from kehu.platform.outbox import relay
     assert relay.apply().get() == 1
     assert [n.text for n in db.session.scalars(select(SampleNote))] == ["稍后处理"]

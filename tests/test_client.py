@@ -5,9 +5,9 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from kehu.auth import tokens
+from kehu.accounts import tokens
 from kehu.extensions import db
-from kehu_sdk.client import ENDPOINTS, API_PREFIX, KehuApiError, KehuClient
+from kehu_sdk.client import API_PREFIX, ENDPOINTS, KehuApiError, KehuClient
 
 
 @pytest.fixture

@@ -6,13 +6,17 @@ import pytest
 from sqlalchemy import func, select
 
 from kehu.app import create_app
-from kehu.customer_query import CustomerFilter, FilterInvalid, filter_from_args, filter_to_args
+from kehu.custom_fields.models import CustomFieldSchema
+from kehu.custom_fields.query import active_schemas, get_schema
+from kehu.custom_fields.service import sync_plugin_schemas
+from kehu.custom_fields.validation import schema_problems
+from kehu.customers.models import Customer
+from kehu.customers.query import CustomerFilter, FilterInvalid, filter_from_args, filter_to_args
 from kehu.extensions import db
-from kehu.fields import active_schemas, get_schema, schema_problems, sync_plugin_schemas
-from kehu.hookspecs import hookimpl
-from kehu.models import CustomFieldSchema, Customer, Interaction
-from kehu.models.base import utcnow
+from kehu.interactions.models import Interaction
+from kehu.platform.time import utcnow
 from kehu.plugins.base import Plugin
+from kehu.plugins.hookspecs import hookimpl
 
 BEEKEEPING_V1 = {
     "type": "object", "additionalProperties": False, "required": ["hives"],

@@ -1,10 +1,12 @@
 """The demo data `make run` loads is valid and realistic."""
 from sqlalchemy import func, select
 
-from kehu import regions
-from kehu.demo_data import load_demo
+from kehu.accounts.models import User
+from kehu.customers import regions
+from kehu.customers.models import Customer
+from kehu.demo.service import load_demo
 from kehu.extensions import db
-from kehu.models import Customer, Interaction, User
+from kehu.interactions.models import Interaction
 
 
 def test_demo_customers_are_valid_and_owned_by_sales_of_their_city(app):
@@ -21,7 +23,8 @@ def test_demo_customers_are_valid_and_owned_by_sales_of_their_city(app):
 
 
 def test_demo_fills_industry_fields_valid_for_the_active_packs(app, enable_plugins):
-    from kehu.fields import get_schema, validate_extra
+    from kehu.custom_fields.query import get_schema
+    from kehu.custom_fields.validation import validate_extra
 
     enable_plugins("industry")
     load_demo(customers=30, seed=3)

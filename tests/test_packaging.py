@@ -92,7 +92,8 @@ def _package_data_covers(parser, package_dir, path: Path) -> bool:
 
 
 @pytest.mark.parametrize("pattern", [
-    "core/data/gb2260.json",
+    "core/customers/data/gb2260.json",
+    "core/*/templates/*/*.html",
     "core/migrations/versions/*.py",
     "core/web/templates/*.html",
 ])

@@ -1,8 +1,8 @@
 """Phone normalization, masking and blind index; pinyin search keys."""
 import pytest
 
-from kehu import phones
-from kehu.pinyin_names import search_key
+from kehu.customers import phones
+from kehu.customers.pinyin import search_key
 
 
 @pytest.mark.parametrize("raw", ["13805371234", "138 0537 1234", "138-0537-1234", "+86 138 0537 1234",

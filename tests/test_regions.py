@@ -3,7 +3,7 @@ from pathlib import Path
 
 import pytest
 
-from kehu import regions
+from kehu.customers import regions
 
 JINING = {
     "370811": "任城区",

@@ -77,7 +77,7 @@ def test_the_templates_ship_in_the_wheel():
     spec.loader.exec_module(packaging_check)
     parser = packaging_check._setup_cfg()
     package_dir = packaging_check._package_dir(parser)
-    templates = [p for p in (HERE.parent / "core" / "scaffold" / "plugin").rglob("*")
+    templates = [p for p in (HERE.parent / "core" / "plugins" / "scaffold" / "plugin").rglob("*")
                  if p.is_file() and "__pycache__" not in p.parts]
     assert len(templates) >= 12
     uncovered = [str(p) for p in templates if not packaging_check._package_data_covers(parser, package_dir, p)]

@@ -3,9 +3,9 @@ from datetime import timedelta
 
 import pytest
 
-from kehu.auth import tokens
+from kehu.accounts import tokens
 from kehu.extensions import db
-from kehu.models.base import utcnow
+from kehu.platform.time import utcnow
 
 
 @pytest.fixture

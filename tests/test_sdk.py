@@ -104,7 +104,7 @@ def test_settings_of_reads_defaults_and_saved_values(app, save_plugin_settings):
 def test_plugin_schema_needs_its_plugin_and_is_named_inside_it_in_openapi():
     from marshmallow import ValidationError as MarshmallowError, fields
 
-    from kehu.api import _schema_name
+    from kehu.platform.api import _schema_name
     from kehu_sdk import PluginSchema
 
     with pytest.raises(TypeError):

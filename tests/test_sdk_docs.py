@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kehu import hookspecs
+from kehu.plugins import hookspecs
 from kehu_sdk import testing
 from kehu_sdk.signals import CORE_SIGNALS
 
@@ -41,7 +41,7 @@ def test_every_hook_has_a_section_with_an_example(hook):
 
 
 def test_every_core_signal_is_a_core_signal_and_has_a_section_with_an_example():
-    from kehu import signals as core_signals
+    from kehu.plugins import signals as core_signals
     defined = {name for name, value in vars(core_signals).items() if value.__class__.__name__ == "NamedSignal"}
     assert defined == set(CORE_SIGNALS), "kehu_sdk.signals.CORE_SIGNALS must list every core signal"
     for name in CORE_SIGNALS:

@@ -3,8 +3,8 @@ import re
 
 from sqlalchemy import select
 
+from kehu.accounts.models import Role, User
 from kehu.extensions import db
-from kehu.models import Role, User
 
 
 def csrf_token(client) -> str:

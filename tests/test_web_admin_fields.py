@@ -2,7 +2,7 @@
 import json
 import re
 
-from kehu.fields import get_schema, versions_of
+from kehu.custom_fields.query import get_schema, versions_of
 
 STONE = {"type": "object", "properties": {
     "stone_type": {"type": "string", "title": "石材种类", "enum": ["青石", "花岗岩"]}}}

@@ -4,11 +4,13 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from kehu.customer_service import create_customer
+from kehu.custom_fields.service import save_admin_schema
+from kehu.customers.models import Contact, Customer
+from kehu.customers.service import create_customer
 from kehu.extensions import db
-from kehu.fields import save_admin_schema
-from kehu.hookspecs import hookimpl
-from kehu.models import Contact, Customer, Interaction, Tag
+from kehu.interactions.models import Interaction
+from kehu.plugins.hookspecs import hookimpl
+from kehu.tags.models import Tag
 
 MANUFACTURING = {
     "type": "object", "additionalProperties": False, "required": ["capacity_tons"],

@@ -1,7 +1,8 @@
 """The JSON Schema → form renderer shared by custom fields and plugin settings."""
 from werkzeug.datastructures import MultiDict
 
-from kehu.web.schema_form import SECRET_MASK, fields_for, read_form
+from kehu.platform.secrets import SECRET_MASK
+from kehu.web.schema_form import fields_for, read_form
 
 SCHEMA = {
     "type": "object", "required": ["name"],

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 from kehu.extensions import db
-from kehu.models import WebhookDelivery, WebhookEndpoint
+from kehu.webhooks.models import WebhookDelivery, WebhookEndpoint
 from kehu.webhooks.signing import decrypt_secret
 
 

@@ -8,14 +8,14 @@ import uuid
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from kehu_sample import plugin as sample
 from sqlalchemy import func, select
 from standardwebhooks import Webhook
 
 from kehu.extensions import db
-from kehu.models import InboundEvent
-from kehu.models.base import utcnow
+from kehu.platform.time import utcnow
+from kehu.webhooks.models import InboundEvent
 from kehu.webhooks.signing import new_secret
-from kehu_sample import plugin as sample
 
 OLD_SECRET, NEW_SECRET = new_secret(), new_secret()
 

@@ -12,8 +12,10 @@ from sqlalchemy import func, select
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from kehu.customers.models import Customer
 from kehu.extensions import db
-from kehu.models import Customer, OutboxMessage, WebhookDelivery, WebhookEndpoint
+from kehu.platform.outbox import OutboxMessage
+from kehu.webhooks.models import WebhookDelivery, WebhookEndpoint
 
 FAST_RETRIES = [0, 0, 0]
 

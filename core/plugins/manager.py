@@ -9,12 +9,14 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from sqlalchemy import func, select
 
 import kehu
-from kehu import hookspecs, signals
 from kehu.extensions import db
-from kehu.models import PluginState
+from kehu.platform.secrets import keep_masked, mask_secrets
+from kehu.platform.session import announce
+from kehu.plugins import hookspecs, signals
+from kehu.plugins.builtin import BUILTIN_NAME, BuiltinPlugin
+from kehu.plugins.models import PluginState
 from kehu.plugins.ordering import dependency_order
 from kehu.plugins.state import PluginStateCache
-from kehu.session import announce
 
 log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "kehu.plugins"
@@ -56,9 +58,11 @@ class PluginManager:
         self._drop_missing_requirements(found)
         for name in dependency_order({n: tuple(c.requires) for n, c in found.items()}):
             self.installed[name] = found[name]()
-        # pluggy calls the last registered first: register backwards to call in our order.
+        # pluggy calls the last registered first: register backwards to call in our order,
+        # core's built-in plugin last so that its contributions come first.
         for plugin in reversed(list(self.installed.values())):
             self.hooks.register(plugin, name=plugin.name)
+        self.hooks.register(BuiltinPlugin(), name=BUILTIN_NAME)
 
     @staticmethod
     def _core_version_problem(cls):
@@ -159,7 +163,7 @@ class PluginManager:
         plugin = self.get(name)
         row = self._row(name)
         # Secrets are shown masked; an unchanged mask means "keep the stored value".
-        merged = {k: (row.settings or {}).get(k) if v == SECRET_MASK else v for k, v in settings.items()}
+        merged = keep_masked(settings, row.settings or {})
         row.settings = _validated(plugin, merged)
         announce(db.session, signals.plugin_settings_changed, plugin=name, settings=row.settings)
         db.session.commit()
@@ -176,18 +180,6 @@ class PluginManager:
             "settings_schema": plugin.settings_schema,
             "settings": mask_secrets(plugin.settings_schema, settings),
         }
-
-
-SECRET_MASK = "********"
-
-
-def _is_secret(prop: dict) -> bool:
-    return bool(prop.get("writeOnly")) or prop.get("format") == "password"
-
-
-def mask_secrets(schema: dict, settings: dict) -> dict:
-    props = schema.get("properties", {})
-    return {k: (SECRET_MASK if v and _is_secret(props.get(k, {})) else v) for k, v in settings.items()}
 
 
 def _with_defaults(schema: dict, settings: dict) -> dict:

@@ -10,7 +10,7 @@ import time
 from sqlalchemy import func, select
 
 from kehu.extensions import db
-from kehu.models import PluginState
+from kehu.plugins.models import PluginState
 
 
 class PluginStateCache:

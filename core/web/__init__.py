@@ -1,81 +1,63 @@
-"""Server-rendered web UI (Jinja + htmx + Bootstrap + ECharts, all served locally)."""
-from zoneinfo import ZoneInfo
+"""The base layout of every page: menus, language, template filters shared by all domains, error pages.
 
-from flask import current_app, request, url_for
-from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
+Jinja + htmx + Bootstrap + ECharts, all served locally. Domains bring their own blueprints, templates
+and filters; this package holds only what every page uses.
+"""
+from flask import current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
+from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 
-from kehu import phones, regions
-from kehu.auth.permissions import DEFAULT_ROLES
+from kehu.platform.problems import from_http_exception, wants_problem
+from kehu.platform.time import china_time
 from kehu.web import labels
-from kehu.web.blueprint import web
 
-CHINA_TZ = ZoneInfo("Asia/Shanghai")
-
-
-def _localtime(moment, fmt="%Y-%m-%d %H:%M"):
-    """Times are stored in UTC and shown in China time (kehu's users are in China)."""
-    return moment.astimezone(CHINA_TZ).strftime(fmt) if moment else ""
+ERROR_TITLES = {403: _l("没有权限"), 404: _l("页面不存在"), 405: _l("不支持这种请求")}
 
 
-def _phone(e164):
-    """The number in full for users with ``customer.pii``, masked for everybody else."""
-    if e164 and not current_user.has_permission("customer.pii"):
-        return phones.mask(e164)
-    return e164.removeprefix("+86") if e164 else ""  # domestic numbers are read without +86
-
-
-def _role_title(role):
-    """Default roles in the user's language; roles admins made keep their own title."""
-    default = DEFAULT_ROLES.get(role.name)
-    return str(default[0]) if default else role.title
-
-
-def _nav_items():
-    """Main menu for the signed-in user: core pages they may open, then plugin entries."""
+def _menus() -> dict[str, list[dict]]:
+    """The signed-in user's menu entries by section ("main", "admin"): core's and plugins', all from
+    the ``menu_items`` hook (core contributes its own through the built-in plugin)."""
     if not current_user.is_authenticated:
-        return []
-    items = [{"title": _l("工作台"), "url": url_for("web.home"), "endpoint": "web.home"}]
-    if current_user.has_permission("customer.read"):
-        items.append({"title": _l("客户"), "url": url_for("web.customer_list"), "endpoint": "web.customer_list"})
-    if current_user.has_permission("interaction.read"):
-        items.append({"title": _l("待办跟进"), "url": url_for("web.follow_ups"), "endpoint": "web.follow_ups"})
-    for found in current_app.extensions["kehu_plugins"].hook("menu_items")(user=current_user):
-        items.extend(found or [])
-    return items
-
-
-def _admin_items():
-    items = []
-    if current_user.is_authenticated and current_user.has_permission("plugin.manage"):
-        items.append({"title": _l("插件"), "url": url_for("web.admin_plugins")})
-    if current_user.is_authenticated and current_user.has_permission("user.manage"):
-        items.append({"title": _l("用户"), "url": url_for("web.admin_users")})
-        items.append({"title": _l("角色"), "url": url_for("web.admin_roles")})
-    if current_user.is_authenticated and current_user.has_permission("fields.manage"):
-        items.append({"title": _l("自定义字段"), "url": url_for("web.admin_fields")})
-    if current_user.is_authenticated and current_user.has_permission("webhooks.manage"):
-        items.append({"title": "Webhook", "url": url_for("webhook_pages.endpoints")})
-    return items
+        return {"main": [], "admin": []}
+    if "kehu_menus" not in g:  # once per request, however many templates render
+        sections = {"main": [], "admin": []}
+        for found in current_app.extensions["kehu_plugins"].hook("menu_items")(user=current_user):
+            for item in found or []:
+                sections.setdefault(item.get("section", "main"), []).append(item)
+        g.kehu_menus = sections
+    return g.kehu_menus
 
 
 def _template_globals():
-    return {"get_locale": get_locale, "nav_items": _nav_items, "admin_items": _admin_items,
-            "labels": labels, "is_english": lambda: get_locale().language == "en"}
+    return {"get_locale": get_locale, "nav_items": lambda: _menus()["main"],
+            "admin_items": lambda: _menus()["admin"], "labels": labels,
+            "is_english": lambda: get_locale().language == "en"}
+
+
+def csrf_expired(error):
+    """A stale or missing form token: say so on the form instead of a bare 400 page."""
+    if request.path.startswith("/api/"):
+        return from_http_exception(error)
+    flash(_("页面已过期，请重新提交。"))
+    if request.headers.get("HX-Request") == "true":
+        return "", 400, {"HX-Refresh": "true"}  # reload the page: it gets a fresh token and shows the message
+    return redirect(request.full_path if request.method != "GET" else url_for("dashboard_pages.home"))
+
+
+def error_page(error):
+    """Errors on pages in the user's language; the API and webhooks keep their problem documents."""
+    if wants_problem():
+        return from_http_exception(error)
+    return render_template("error.html", title=ERROR_TITLES[error.code], code=error.code), error.code
 
 
 def register_web(app):
-    from kehu.web.custom_fields import schema_title
-    # the view modules add their routes to the blueprint when imported
-    from kehu.web import admin, admin_fields, auth_views, customers, dashboard  # noqa: F401
-    app.register_blueprint(web)
     app.context_processor(_template_globals)
-    app.add_template_filter(_localtime, "localtime")
-    app.add_template_filter(_phone, "phone")
-    app.add_template_filter(_role_title, "role_title")
-    app.add_template_filter(schema_title, "schema_title")
-    app.add_template_filter(lambda code: regions.full_name(code) or code or "", "region")
+    app.add_template_filter(china_time, "localtime")
     app.add_template_filter(lambda text: Markup(text or ""), "plugin_html")
     app.jinja_env.globals["request_path"] = lambda: request.full_path.rstrip("?")
+    app.register_error_handler(CSRFError, csrf_expired)
+    for code in ERROR_TITLES:
+        app.register_error_handler(code, error_page)

@@ -17,9 +17,6 @@ SOURCES = {
     "website": _l("官网"), "wechat": _l("微信"), "referral": _l("转介绍"), "expo": _l("展会"),
     "store": _l("门店"), "visit": _l("上门拜访"), "phone": _l("电话"), "ad": _l("广告"),
 }
-INTERACTION_KINDS = {
-    "call": _l("电话"), "visit": _l("拜访"), "meeting": _l("会议"), "message": _l("消息"), "note": _l("备注"),
-}
 INTERACTION_STATUSES = {"planned": _l("计划"), "done": _l("已完成"), "cancelled": _l("已取消")}
 SCOPES = {"own": _l("本人"), "team": _l("本团队"), "all": _l("全部")}
 # Quick picks of the county picker: the prefectures of kehu's first users.

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from flask_babel import get_locale
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 
-SECRET_MASK = "********"  # what the plugin manager shows for stored secrets
+from kehu.platform.json_schema import field_kind
+from kehu.platform.secrets import SECRET_MASK, is_secret
 
 
 @dataclass
@@ -59,10 +59,6 @@ def description_of(prop: dict) -> str:
     if _english() and prop.get("x-description-en"):
         return str(prop["x-description-en"])
     return localized(prop.get("description"))
-
-
-def is_secret(prop: dict) -> bool:
-    return bool(prop.get("writeOnly")) or prop.get("format") == "password"
 
 
 def options_of(prop: dict) -> list:
@@ -193,3 +189,51 @@ def read_form(schema: dict, form, prefix: str, stored: dict | None = None) -> tu
         except ValueError as exc:
             errors[key] = [str(exc)]
     return data, errors
+
+
+# custom fields (``extra.<field>``) in a form and in list filters ------------------------------
+EXTRA_PREFIX = "extra."
+
+
+def extra_errors(errors: dict) -> dict:
+    """``{"extra.capacity": [...]}`` → ``{"capacity": [...]}`` for the schema form rows."""
+    return {key.removeprefix(EXTRA_PREFIX): messages for key, messages in errors.items()
+            if key.startswith(EXTRA_PREFIX)}
+
+
+def form_rows(row, values: dict, errors: dict) -> tuple:
+    """(schema row, form rows) for the custom fields of a form; (None, []) without a schema row."""
+    if row is None:
+        return None, []
+    return row, fields_for(row.schema, values, extra_errors(errors), EXTRA_PREFIX)
+
+
+def read_extra(row, form) -> tuple[dict | None, dict]:
+    """The submitted custom field values (None without a schema row) and conversion errors as ``extra.<field>``."""
+    if row is None:
+        return None, {}
+    data, errors = read_form(row.schema, form, EXTRA_PREFIX)
+    return data, {f"{EXTRA_PREFIX}{key}": messages for key, messages in errors.items()}
+
+
+def filter_rows(row, args) -> list[dict]:
+    """Filter inputs for the custom fields of a schema row, filled from the query ``args``.
+
+    Each is ``{"name", "title", "kind", "options", "params"}``; ``params`` maps the query argument
+    (``extra.<field>``, ``extra.<field>__gte`` …) to its current value.
+    """
+    if row is None:
+        return []
+    found = []
+    for name, prop in row.schema.get("properties", {}).items():
+        kind = field_kind(prop)
+        options = options_of(prop.get("items", {}) if kind == "array" else prop)
+        if kind in ("number", "date"):
+            keys = [f"{EXTRA_PREFIX}{name}__gte", f"{EXTRA_PREFIX}{name}__lte"]
+        elif kind == "string" and not options:
+            keys = [f"{EXTRA_PREFIX}{name}__contains"]
+        else:
+            keys = [f"{EXTRA_PREFIX}{name}"]
+        found.append({"name": name, "title": title_of(prop, name), "kind": kind,
+                      "options": options, "params": {key: args.get(key, "") for key in keys}})
+    return found

@@ -11,16 +11,16 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy import delete, select
 from sqlalchemy.orm import selectinload
 
-from kehu.api.pagination import page_of
-from kehu.auth.permissions import require
 from kehu.extensions import db
-from kehu.models import InboundEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from kehu.models.base import utcnow
-from kehu.schemas.webhook import (DeliveryDetailSchema, DeliveryListArgs, DeliverySchema, EndpointPatchSchema,
-                                  EndpointSchema, EndpointWithSecretSchema, EventTypeSchema,
-                                  InboundEventDetailSchema, InboundEventSchema, InboundListArgs, RotateSecretSchema)
+from kehu.platform.pagination import page_of
+from kehu.platform.permissions import require
+from kehu.platform.time import utcnow
 from kehu.webhooks import tasks
 from kehu.webhooks.events import known_event_types
+from kehu.webhooks.models import InboundEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from kehu.webhooks.schemas import (DeliveryDetailSchema, DeliveryListArgs, DeliverySchema, EndpointPatchSchema,
+                                   EndpointSchema, EndpointWithSecretSchema, EventTypeSchema, InboundEventDetailSchema,
+                                   InboundEventSchema, InboundListArgs, RotateSecretSchema)
 from kehu.webhooks.signing import encrypt_secret, new_secret
 
 blp = Blueprint("webhooks", __name__, url_prefix="/webhooks",

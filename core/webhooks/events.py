@@ -11,27 +11,19 @@ import uuid
 from datetime import datetime, timezone
 
 from flask import current_app, has_app_context
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, insert, inspect, select
 
-from kehu.models import OutboxMessage, PluginState, WebhookEndpoint
-from kehu.session import PENDING_RELAY, KehuSession
+from kehu.platform import events as domain_events
+from kehu.platform.outbox import OutboxMessage, kick_relay
+from kehu.platform.session import KehuSession, after_commit
+from kehu.plugins.models import PluginState
+from kehu.webhooks.models import WebhookEndpoint
 
 FAN_OUT_TASK = "kehu.webhooks.fan_out"
 
-CORE_EVENT_TYPES = {
-    "customer.created": _l("新建了客户"),
-    "customer.updated": _l("修改了客户"),
-    "customer.deleted": _l("删除了客户"),
-    "interaction.logged": _l("记录了跟进"),
-    "plugin.enabled": _l("启用了插件"),
-    "plugin.disabled": _l("停用了插件"),
-}
-
-
 def known_event_types() -> dict:
-    """Core event types plus those of enabled plugins' ``event_types()`` hooks: {type: description}."""
-    types = dict(CORE_EVENT_TYPES)
+    """Event types of core and the enabled plugins (hook ``event_types``): {type: description}."""
+    types = {}
     for contributed in current_app.extensions["kehu_plugins"].hook("event_types")():
         types.update(contributed or {})
     return types
@@ -83,7 +75,7 @@ def publish_event(session, event_type: str, data: dict) -> str | None:
     message = {"type": event_type, "timestamp": now.isoformat().replace("+00:00", "Z"), "data": data}
     connection.execute(insert(OutboxMessage.__table__), [{
         "id": event_id, "task": FAN_OUT_TASK, "payload": message, "created_at": now, "attempts": 0}])
-    session.info[PENDING_RELAY] = True
+    after_commit(session, kick_relay)
     return event_id
 
 
@@ -101,3 +93,9 @@ def _watch_endpoints_and_plugins(session, flush_context):
             history = inspect(obj).attrs.enabled.history
             if history.has_changes() and bool(history.deleted and history.deleted[0]) != bool(obj.enabled):
                 publish_event(session, "plugin.enabled" if obj.enabled else "plugin.disabled", {"plugin": obj.name})
+
+
+def register(app) -> None:
+    """Per app: the subscription cache; once: deliver every published domain event to subscribers."""
+    app.extensions["kehu_webhook_subscriptions"] = SubscriptionCache(app.config["WEBHOOK_SUBSCRIPTION_TTL"])
+    domain_events.subscribe(publish_event)

@@ -12,9 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from kehu.extensions import db
-from kehu.models import InboundEvent
-from kehu.models.base import utcnow
-from kehu.problems import problem
+from kehu.platform.problems import problem
+from kehu.platform.tasks import dispatch
+from kehu.platform.time import utcnow
+from kehu.webhooks.models import InboundEvent
 from kehu.webhooks.signing import VerificationFailed, verify
 
 log = logging.getLogger(__name__)
@@ -54,10 +55,10 @@ def _accepted(event: InboundEvent, duplicate: bool):
     return response
 
 
-def dispatch(event_id: int) -> None:
+def dispatch_event(event_id: int) -> None:
     """Send the processing task; a broker failure is not the sender's problem (the sweep resends)."""
     try:
-        current_app.extensions["celery"].tasks[PROCESS_TASK].delay(event_id)
+        dispatch(PROCESS_TASK, event_id)
     except Exception:
         log.exception("could not queue inbound webhook %s; the periodic sweep will", event_id)
 
@@ -104,7 +105,7 @@ def receive(source):
         db.session.rollback()
         return _accepted(_stored(source, webhook_id), duplicate=True)
     event_id = event.id
-    dispatch(event_id)
+    dispatch_event(event_id)
     return _accepted(db.session.get(InboundEvent, event_id, populate_existing=True), duplicate=False)
 
 

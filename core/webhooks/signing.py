@@ -13,7 +13,7 @@ from cryptography.fernet import Fernet
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import EmptyWebhookSecretError, WebhookVerificationError
 
-from kehu.pii import fernet_for
+from kehu.platform.pii import fernet_for
 
 SECRET_PREFIX = "whsec_"
 HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")

@@ -18,10 +18,12 @@ from sqlalchemy.exc import IntegrityError
 
 import kehu
 from kehu.extensions import db
-from kehu.models import InboundEvent, OutboxConsumption, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from kehu.models.base import utcnow
+from kehu.platform.outbox import OutboxConsumption
+from kehu.platform.tasks import dispatch
+from kehu.platform.time import utcnow
 from kehu.webhooks.events import FAN_OUT_TASK
-from kehu.webhooks.inbound import PROCESS_TASK, dispatch as dispatch_inbound, receivers
+from kehu.webhooks.inbound import PROCESS_TASK, dispatch_event as dispatch_inbound, receivers
+from kehu.webhooks.models import InboundEvent, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from kehu.webhooks.signing import decrypt_secret, sign_headers
 
 log = logging.getLogger(__name__)
@@ -115,8 +117,7 @@ def fan_out(outbox_id: str, message: dict) -> int:
 
 def dispatch_delivery(delivery_id: int, trigger: str = "auto", countdown: float | None = None) -> None:
     try:
-        current_app.extensions["celery"].tasks[DELIVER_TASK].apply_async(args=[delivery_id, trigger],
-                                                                         countdown=countdown)
+        dispatch(DELIVER_TASK, delivery_id, trigger, countdown=countdown)
     except Exception:
         log.exception("could not queue webhook delivery %s; the periodic sweep will", delivery_id)
 

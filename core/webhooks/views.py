@@ -2,21 +2,20 @@
 import json
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import SelectMultipleField, StringField, widgets
-from wtforms.validators import DataRequired, Length, URL
+from wtforms.validators import URL, DataRequired, Length
 
 from kehu.extensions import db
-from kehu.models import InboundEvent, WebhookEndpoint
-from kehu.schemas.webhook import DELIVERY_STATUSES
 from kehu.webhooks import tasks
-from kehu.webhooks.api import (PERMISSION, create_endpoint, delete_endpoint, delivery_or_404, delivery_select, endpoint_or_404,
-                               update_endpoint)
+from kehu.webhooks.api import (PERMISSION, create_endpoint, delete_endpoint, delivery_or_404, delivery_select,
+                               endpoint_or_404, update_endpoint)
 from kehu.webhooks.events import known_event_types
+from kehu.webhooks.models import InboundEvent, WebhookEndpoint
+from kehu.webhooks.schemas import DELIVERY_STATUSES
 
 pages = Blueprint("webhook_pages", __name__, url_prefix="/admin/webhooks", template_folder="templates")
 PAGE_SIZE = 50

@@ -2,21 +2,20 @@
 import logging
 
 from flask import current_app, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import func, select
 
-from kehu_sdk import PluginBlueprint
-from kehu_sdk.customers import visible_customer
-from kehu_sdk.db import db
-from kehu_sdk.web import current_user, login_required, problem, require_permission
 from kehu_plugins.erp.adapters import ENTITIES
 from kehu_plugins.erp.models import ErpInvoice, ErpPayment, ErpSalesOrder, ErpSyncRun, utcnow
 from kehu_plugins.erp.sync import erp_settings, start_run
+from kehu_sdk import PluginBlueprint
+from kehu_sdk.customers import visible_customer
+from kehu_sdk.db import db
+from kehu_sdk.plugins import masked_settings_of
+from kehu_sdk.web import current_user, login_required, problem, require_permission
 
 web = PluginBlueprint("erp", __name__)                    # /erp
 api = PluginBlueprint("erp", __name__, name="erp_api", api=True)  # /api/v1/erp, CSRF-exempt like core's API
-SECRET_MASK = "********"
 log = logging.getLogger(__name__)
 LABELS = {
     "trigger": {"manual": _l("手动"), "schedule": _l("定时"), "webhook": _l("Webhook"), "push": _l("推送到 ERP")},
@@ -27,7 +26,7 @@ LABELS = {
 }
 PAGE_SIZE = 50
 DOCUMENT_LIMIT = 50
-ADMIN_SETTINGS = "web.admin_plugin_settings"  # core's settings form, generated from settings_schema
+ADMIN_SETTINGS = "admin_pages.admin_plugin_settings"  # core's settings form, generated from settings_schema
 
 
 def queue_sync(entities, trigger="manual") -> ErpSyncRun:
@@ -75,13 +74,6 @@ def _document_json(row, date_column) -> dict:
             "state": row.state}
 
 
-def _masked_settings() -> dict:
-    """Settings as shown to people: a secret (``writeOnly``) that is set shows as ********."""
-    from kehu_plugins.erp.plugin import ErpPlugin
-    secret = {k for k, p in ErpPlugin.settings_schema["properties"].items() if p.get("writeOnly")}
-    return {k: (SECRET_MASK if k in secret and v else v) for k, v in erp_settings().items()}
-
-
 # web -------------------------------------------------------------------------------------
 @web.route("/")
 @login_required
@@ -91,7 +83,7 @@ def runs_page():
     admin_url = None
     if current_user.has_permission("plugin.manage") and ADMIN_SETTINGS in current_app.view_functions:
         admin_url = url_for(ADMIN_SETTINGS, name="erp")
-    return render_template("erp/runs.html", runs=runs, settings=_masked_settings(), admin_url=admin_url,
+    return render_template("erp/runs.html", runs=runs, settings=masked_settings_of("erp"), admin_url=admin_url,
                            entities=ENTITIES, labels=LABELS, can_sync=current_user.has_permission("erp.sync"))
 
 

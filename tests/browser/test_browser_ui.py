@@ -5,10 +5,12 @@ import re
 import pytest
 from sqlalchemy import select
 
-from kehu.customer_service import create_customer
+from kehu.custom_fields.service import save_admin_schema
+from kehu.customers.models import Customer
+from kehu.customers.service import create_customer
 from kehu.extensions import db
-from kehu.fields import save_admin_schema
-from kehu.models import Customer, Interaction, Tag
+from kehu.interactions.models import Interaction
+from kehu.tags.models import Tag
 from kehu_sdk.testing import TEST_PASSWORD
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect

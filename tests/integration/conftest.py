@@ -291,15 +291,16 @@ class Site:
 
     # reading the database without holding a transaction open (SQLite writers would wait)
     def note_texts(self, prefix: str) -> list[str]:
-        from kehu.extensions import db
         from kehu_sample.models import SampleNote
+
+        from kehu.extensions import db
         with self.app.app_context(), db.engine.connect() as conn:
             return sorted(conn.scalars(select(SampleNote.text).where(SampleNote.text.startswith(prefix))))
 
     def outbox(self, ids) -> dict:
         """{outbox id: (relayed_at, attempts)} of these ids."""
         from kehu.extensions import db
-        from kehu.models import OutboxMessage
+        from kehu.platform.outbox import OutboxMessage
         with self.app.app_context(), db.engine.connect() as conn:
             rows = conn.execute(select(OutboxMessage.id, OutboxMessage.relayed_at, OutboxMessage.attempts)
                                 .where(OutboxMessage.id.in_(list(ids))))
@@ -307,7 +308,7 @@ class Site:
 
     def consumptions(self, ids) -> int:
         from kehu.extensions import db
-        from kehu.models import OutboxConsumption
+        from kehu.platform.outbox import OutboxConsumption
         with self.app.app_context(), db.engine.connect() as conn:
             return conn.scalar(select(func.count()).select_from(OutboxConsumption)
                                .where(OutboxConsumption.outbox_id.in_(list(ids)),
@@ -317,7 +318,7 @@ class Site:
     def enqueue_notes(self, prefix: str, count: int) -> dict:
         """``count`` outbox rows for record_note in ONE transaction; returns {id: payload}."""
         from kehu.extensions import db
-        from kehu.outbox import enqueue
+        from kehu.platform.outbox import enqueue
         with self.app.app_context():
             rows = [enqueue(self.RECORD_NOTE, {"customer_id": i, "text": f"{prefix}-{i:02d}"})
                     for i in range(count)]

@@ -27,8 +27,7 @@ def test_each_outbox_row_is_consumed_exactly_once_even_when_delivered_twice(site
 
 def test_a_rolled_back_enqueue_leaves_no_outbox_row_and_no_note(site):
     from kehu.extensions import db
-    from kehu.models import OutboxMessage
-    from kehu.outbox import enqueue
+    from kehu.platform.outbox import OutboxMessage, enqueue
 
     with site.app.app_context():
         ghost = enqueue(site.RECORD_NOTE, {"customer_id": 1, "text": "rolledback-1"}).id

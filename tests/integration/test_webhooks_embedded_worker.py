@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import select
 from standardwebhooks import Webhook
 
+from kehu.customers.models import Customer
 from kehu.extensions import db
-from kehu.models import Customer, InboundEvent, WebhookDelivery, WebhookEndpoint
+from kehu.webhooks.models import InboundEvent, WebhookDelivery, WebhookEndpoint
 from kehu.webhooks.signing import encrypt_secret, new_secret
 
 

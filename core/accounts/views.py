@@ -1,0 +1,120 @@
+"""Signing in and out, and choosing the language."""
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user, login_url, login_user, logout_user
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import BooleanField, PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from kehu.accounts import tokens
+from kehu.accounts.models import User
+from kehu.accounts.passwords import check_password
+from kehu.accounts.permissions import DEFAULT_ROLES
+from kehu.config import LOCALES
+from kehu.extensions import csrf, db, limiter, login_manager
+from kehu.platform.time import utcnow
+
+pages = Blueprint("account_pages", __name__, template_folder="templates")
+
+LOCALE_COOKIE = "kehu_locale"
+
+
+@pages.app_template_filter("role_title")
+def role_title(role):
+    """Default roles in the user's language; roles admins made keep their own title."""
+    default = DEFAULT_ROLES.get(role.name)
+    return str(default[0]) if default else role.title
+
+
+@login_manager.user_loader
+def load_user(user_id):
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.active else None
+
+
+login_manager.login_view = "account_pages.login"
+login_manager.login_message = _l("请先登录。")
+
+
+@login_manager.unauthorized_handler
+def sign_in_first():
+    """Pages go to the sign-in form; an htmx request (session expired) makes the whole page go there."""
+    if request.path.startswith("/api/"):
+        abort(401)
+    target = login_url("account_pages.login", request.headers.get("HX-Current-URL") or request.url)
+    if request.headers.get("HX-Request") == "true":
+        return "", 401, {"HX-Redirect": target}
+    flash(str(login_manager.login_message))
+    return redirect(target)
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("用户名"), validators=[DataRequired(), Length(max=80)])
+    password = PasswordField(_l("密码"), validators=[DataRequired(), Length(max=200)])
+    remember = BooleanField(_l("记住我"))
+
+
+def safe_next(target):
+    """``target`` when it is a path on this site, else None (no open redirects)."""
+    parts = urlsplit(target or "")
+    if target and not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
+        return target
+    return None
+
+
+@pages.route("/login", methods=["GET", "POST"])
+@limiter.limit("10/minute", methods=["POST"])
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db.session.scalar(select(User).where(User.username == form.username.data.strip()))
+        if user is not None and user.active and check_password(user, form.password.data):
+            user.last_login_at = utcnow()
+            db.session.commit()
+            login_user(user, remember=form.remember.data)
+            return redirect(safe_next(request.args.get("next")) or url_for("dashboard_pages.home"))
+        form.password.errors.append(_("用户名或密码不正确。"))
+    return render_template("accounts/login.html", form=form)
+
+
+@pages.route("/logout", methods=["POST"])
+def logout():
+    logout_user()
+    flash(_("已退出登录。"))
+    return redirect(url_for("account_pages.login"))
+
+
+@pages.route("/locale", methods=["POST"])
+def choose_locale():
+    """Remember the chosen language: in a cookie, and on the account when signed in."""
+    chosen = request.form.get("locale")
+    target = safe_next(request.form.get("next")) or url_for("dashboard_pages.home")
+    response = redirect(target)
+    if chosen not in LOCALES:
+        return response
+    if current_user.is_authenticated:
+        current_user.locale = chosen
+        db.session.commit()
+    response.set_cookie(LOCALE_COOKIE, chosen, max_age=3600 * 24 * 365, samesite="Lax", httponly=True)
+    return response
+
+
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def authenticate_api_request():
+    """API: a Bearer token first; a browser session works too, with a CSRF token on unsafe methods."""
+    if not request.path.startswith("/api/"):
+        return
+    header = request.headers.get("Authorization", "")
+    if header.startswith("Bearer "):
+        user = tokens.user_for(header[7:].strip())
+        if user is not None:
+            login_user(user)  # request-scoped; does not write a session cookie for API clients
+            g.kehu_token_auth = True
+        return
+    if current_user.is_authenticated and request.method in UNSAFE:
+        csrf.protect()

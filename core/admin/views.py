@@ -1,0 +1,225 @@
+"""Administration: plugins (enable, disable, settings) and users and roles."""
+import re
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from kehu.accounts.models import Role, Team, User
+from kehu.accounts.query import permission_titles
+from kehu.accounts.service import create_user
+from kehu.extensions import db
+from kehu.platform.permissions import require
+from kehu.plugins.manager import PluginError, SettingsInvalid
+from kehu.web import labels
+from kehu.web.schema_form import fields_for, read_form
+
+pages = Blueprint("admin_pages", __name__, template_folder="templates")
+
+MIN_PASSWORD = 8
+
+
+def _manager():
+    return current_app.extensions["kehu_plugins"]
+
+
+def _plugin_row(name: str, error: str | None = None) -> dict:
+    row = _manager().describe(name)
+    row["has_settings"] = bool(row["settings_schema"].get("properties"))
+    row["error"] = error
+    return row
+
+
+# plugins ---------------------------------------------------------------------------------
+@pages.route("/admin/plugins")
+@login_required
+@require("plugin.manage")
+def admin_plugins():
+    manager = _manager()
+    rows = [_plugin_row(name) for name in manager.installed]
+    return render_template("admin/plugins.html", plugins=rows, broken=sorted(manager.load_errors.items()))
+
+
+@pages.route("/admin/plugins/<name>/<any(enable, disable):action>", methods=["POST"])
+@login_required
+@require("plugin.manage")
+def admin_plugin_switch(name, action):
+    manager = _manager()
+    if name not in manager.installed:
+        abort(404)
+    error = None
+    try:
+        getattr(manager, action)(name)
+    except PluginError as exc:  # e.g. a required plugin is off, or migrations are pending
+        db.session.rollback()
+        error = (_("未能启用插件：%(reason)s", reason=exc) if action == "enable"
+                 else _("未能停用插件：%(reason)s", reason=exc))
+    return render_template("admin/_plugin_row.html", plugin=_plugin_row(name, error))
+
+
+@pages.route("/admin/plugins/<name>/settings", methods=["GET", "POST"])
+@login_required
+@require("plugin.manage")
+def admin_plugin_settings(name):
+    manager = _manager()
+    if name not in manager.installed:
+        abort(404)
+    described = manager.describe(name)
+    schema = described["settings_schema"]
+    values, errors, status = described["settings"], {}, 200
+    if request.method == "POST":
+        stored = manager.settings_of(name)
+        submitted, errors = read_form(schema, request.form, "settings.", stored)
+        if not errors:
+            try:
+                manager.save_settings(name, submitted)
+            except SettingsInvalid as exc:
+                db.session.rollback()
+                errors = exc.errors
+            else:
+                flash(_("已保存插件设置：%(title)s", title=described["title"]))
+                return redirect(url_for("admin_pages.admin_plugin_settings", name=name))
+        values, status = submitted, 422
+    rows = fields_for(schema, values, errors, "settings.")
+    other_errors = {k: v for k, v in errors.items() if k not in schema.get("properties", {})}
+    return render_template("admin/plugin_settings.html", plugin=described, rows=rows,
+                           other_errors=other_errors), status
+
+
+# users and roles -------------------------------------------------------------------------
+def _roles():
+    return list(db.session.scalars(select(Role).order_by(Role.name)))
+
+
+def _teams():
+    return list(db.session.scalars(select(Team).order_by(Team.name)))
+
+
+def _render_users(errors=None, values=None, status=200):
+    users = db.session.scalars(select(User).order_by(User.username)).all()
+    return render_template("admin/users.html", users=users, roles=_roles(), teams=_teams(),
+                           errors=errors or {}, values=values or {}), status
+
+
+def _team_from(form) -> tuple[Team | None, str | None]:
+    """An existing team chosen by id, or a new team typed by name."""
+    new_name = form.get("new_team", "").strip()
+    if new_name:
+        if len(new_name) > 80:
+            return None, _("最多 %(max)s 个字符", max=80)
+        team = db.session.scalar(select(Team).where(Team.name == new_name))
+        if team is None:
+            team = Team(name=new_name)
+            db.session.add(team)
+        return team, None
+    team_id = form.get("team_id", "")
+    return (db.session.get(Team, int(team_id)) if team_id.isdigit() else None), None
+
+
+@pages.route("/admin/users", methods=["GET", "POST"])
+@login_required
+@require("user.manage")
+def admin_users():
+    if request.method == "GET":
+        return _render_users()
+    form = request.form
+    values = form.to_dict()
+    errors = {}
+    username = form.get("username", "").strip()
+    if not username or len(username) > 80:
+        errors["username"] = [_("必填，最多 %(max)s 个字符", max=80)]
+    elif db.session.scalar(select(User).where(User.username == username)):
+        errors["username"] = [_("用户名已存在")]
+    if len(form.get("password", "")) < MIN_PASSWORD:
+        errors["password"] = [_("密码至少 %(count)s 位", count=MIN_PASSWORD)]
+    role = db.session.get(Role, int(form["role_id"])) if form.get("role_id", "").isdigit() else None
+    if role is None:
+        errors["role_id"] = [_("请选择角色")]
+    team, team_error = _team_from(form)
+    if team_error:
+        errors["new_team"] = [team_error]
+    if errors:
+        db.session.rollback()
+        return _render_users(errors, values, 422)
+    display_name = form.get("display_name", "").strip()[:80] or username
+    create_user(username, form["password"], role.name, display_name, team)
+    flash(_("已创建用户：%(name)s", name=username))
+    return redirect(url_for("admin_pages.admin_users"))
+
+
+@pages.route("/admin/users/<id:user_id>", methods=["POST"])
+@login_required
+@require("user.manage")
+def admin_user_update(user_id):
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    role = db.session.get(Role, int(request.form["role_id"])) if request.form.get("role_id", "").isdigit() else None
+    active = "active" in request.form
+    error = None
+    if user.id == current_user.id and (not active or role is None or "user.manage" not in role.permissions):
+        error = _("不能停用自己或取消自己的用户管理权限")
+    elif role is None:
+        error = _("请选择角色")
+    else:
+        team_id = request.form.get("team_id", "")
+        user.role = role
+        user.team = db.session.get(Team, int(team_id)) if team_id.isdigit() else None
+        user.active = active
+        db.session.commit()
+    return render_template("admin/_user_row.html", user=user, roles=_roles(), teams=_teams(), error=error,
+                           saved=error is None)
+
+
+def _render_roles(errors=None, values=None, status=200, role_errors=None):
+    return render_template("admin/roles.html", roles=_roles(), permission_titles=permission_titles(),
+                           scopes=labels.SCOPES, errors=errors or {}, values=values or {},
+                           role_errors=role_errors or {}), status
+
+
+def _role_input(form) -> tuple[dict, dict]:
+    titles = permission_titles()
+    permissions = [p for p in form.getlist("permissions") if p in titles]
+    scope = form.get("scope")
+    errors = {} if scope in labels.SCOPES else {"scope": [_("请选择列表中的一项")]}
+    return {"permissions": sorted(permissions), "scope": scope}, errors
+
+
+@pages.route("/admin/roles", methods=["GET", "POST"])
+@login_required
+@require("user.manage")
+def admin_roles():
+    if request.method == "GET":
+        return _render_roles()
+    data, errors = _role_input(request.form)
+    name, title = request.form.get("name", "").strip(), request.form.get("title", "").strip()
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", name):
+        errors["name"] = [_("只能用小写字母、数字和下划线，并以字母开头（最多 40 个字符）")]
+    elif db.session.scalar(select(Role).where(Role.name == name)):
+        errors["name"] = [_("角色已存在")]
+    if not title or len(title) > 80:
+        errors["title"] = [_("必填，最多 %(max)s 个字符", max=80)]
+    if errors:
+        return _render_roles(errors, request.form.to_dict() | {"permissions": data["permissions"]}, 422)
+    db.session.add(Role(name=name, title=title, **data))
+    db.session.commit()
+    flash(_("已创建角色：%(title)s", title=title))
+    return redirect(url_for("admin_pages.admin_roles"))
+
+
+@pages.route("/admin/roles/<id:role_id>", methods=["POST"])
+@login_required
+@require("user.manage")
+def admin_role_update(role_id):
+    role = db.session.get(Role, role_id)
+    if role is None:
+        abort(404)
+    data, errors = _role_input(request.form)
+    if role.id == current_user.role_id and "user.manage" not in data["permissions"]:
+        errors["permissions"] = [_("不能取消自己角色的用户管理权限")]
+    if not errors:
+        role.permissions, role.scope = data["permissions"], data["scope"]
+        db.session.commit()
+    return render_template("admin/_role_card.html", role=role, permission_titles=permission_titles(),
+                           scopes=labels.SCOPES, role_errors=errors, saved=not errors)

@@ -1,0 +1,79 @@
+"""Customers (companies and persons) and their contacts."""
+from datetime import date, datetime
+
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from kehu.customers.phones import PhoneColumnsMixin
+from kehu.customers.pinyin import search_key
+from kehu.extensions import db
+from kehu.platform.audit import AuditedMixin
+from kehu.platform.columns import TimestampMixin, UTCDateTime
+
+KINDS = ("company", "person")
+STATUSES = ("lead", "potential", "intent", "customer", "lost")
+SCALES = ("large", "medium", "small", "individual")
+
+class Customer(PhoneColumnsMixin, AuditedMixin, TimestampMixin, db.Model):
+    __tablename__ = "customer"
+    __audit_exclude__ = ("created_at", "updated_at", "phone_encrypted", "phone_index", "name_pinyin")
+    __audit_collections__ = ("tags",)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8), default="company", nullable=False)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    name_pinyin: Mapped[str] = mapped_column(String(600), default="", nullable=False, index=True)
+    company: Mapped[str | None] = mapped_column(String(200))
+    phone_encrypted: Mapped[str | None] = mapped_column(Text)
+    phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_last4: Mapped[str | None] = mapped_column(String(4), index=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    address: Mapped[str | None] = mapped_column(String(300))
+    region_code: Mapped[str | None] = mapped_column(String(6), index=True)
+    industry: Mapped[str | None] = mapped_column(String(40), index=True)
+    scale: Mapped[str | None] = mapped_column(String(12))
+    status: Mapped[str] = mapped_column(String(12), default="lead", nullable=False, index=True)
+    source: Mapped[str | None] = mapped_column(String(40))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"), index=True)
+    birthday: Mapped[date | None] = mapped_column(Date)
+    extra: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
+    extra_schema: Mapped[str | None] = mapped_column(String(80))
+    extra_schema_version: Mapped[int | None] = mapped_column(Integer)
+    consent_sms: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    consent_email: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    consent_phone: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    consent_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+
+    owner = relationship("User", lazy="joined")
+    team = relationship("Team", lazy="joined")
+    tags = relationship("Tag", secondary="customer_tag", lazy="selectin", order_by="Tag.name")
+    contacts = relationship("Contact", back_populates="customer", lazy="selectin",
+                            cascade="all, delete-orphan", order_by="Contact.id")
+
+
+@event.listens_for(Customer.name, "set")
+def _keep_pinyin(target, value, oldvalue, initiator):
+    target.name_pinyin = search_key(value or "")
+
+
+class Contact(PhoneColumnsMixin, AuditedMixin, TimestampMixin, db.Model):
+    """A person to talk to at a customer (a company has many; a person usually has one)."""
+
+    __tablename__ = "contact"
+    __audit_exclude__ = ("created_at", "updated_at", "phone_encrypted", "phone_index")
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), nullable=False, index=True)
+    name: Mapped[str] = mapped_column(String(80), nullable=False)
+    title: Mapped[str | None] = mapped_column(String(80))
+    phone_encrypted: Mapped[str | None] = mapped_column(Text)
+    phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    phone_last4: Mapped[str | None] = mapped_column(String(4))
+    email: Mapped[str | None] = mapped_column(String(254))
+    wechat: Mapped[str | None] = mapped_column(String(80))
+    is_primary: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    customer = relationship("Customer", back_populates="contacts")

@@ -1,0 +1,160 @@
+"""Creating, changing and deleting customers: the rules shared by the API, web UI and imports."""
+from flask import current_app
+from flask_babel import gettext as _
+
+from kehu.accounts.models import Team, User
+from kehu.custom_fields.query import get_schema
+from kehu.custom_fields.service import validate_extra
+from kehu.customers.models import Contact, Customer
+from kehu.extensions import db
+from kehu.platform.time import utcnow
+from kehu.tags.service import UnknownTags, resolve_tags
+
+CONSENT_FIELDS = ("consent_sms", "consent_email", "consent_phone")
+
+
+class CustomerInvalid(Exception):
+    """The data breaks a rule; ``errors`` maps each field to messages in the user's language."""
+
+    def __init__(self, errors: dict):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def _check_owner(data, user):
+    """Sales (scope own) may only own their own customers; team scope within the team."""
+    owner_id = data.get("owner_id")
+    if owner_id is None:
+        return
+    owner = db.session.get(User, owner_id)
+    if owner is None or not owner.active:
+        raise CustomerInvalid({"owner_id": [_("负责人不存在")]})
+    allowed = (user.scope == "all" or owner.id == user.id
+               or (user.scope == "team" and user.team_id is not None and owner.team_id == user.team_id))
+    if not allowed:
+        raise CustomerInvalid({"owner_id": [_("不能把客户分配给权限范围以外的人")]})
+    data.setdefault("team_id", owner.team_id)
+
+
+def _check_team(data, user):
+    """Only scope "all" may put a customer into another team, and only into one that exists."""
+    team_id = data.get("team_id")
+    if team_id is None:
+        return
+    if user.scope != "all" and team_id != user.team_id:
+        raise CustomerInvalid({"team_id": [_("不能把客户放到其他团队")]})
+    if db.session.get(Team, team_id) is None:
+        raise CustomerInvalid({"team_id": [_("团队不存在")]})
+
+
+def _plugin_errors(customer, data):
+    errors = {}
+    for found in current_app.extensions["kehu_plugins"].hook("validate_customer")(customer=customer, data=data):
+        for field, messages in (found or {}).items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise CustomerInvalid(errors)
+
+
+def _schema_key(data, customer):
+    """Which schema ``extra`` follows: the one asked for, else the record's, else its industry's."""
+    if "extra_schema" in data:
+        return data["extra_schema"]
+    if customer is not None and customer.extra_schema:
+        return customer.extra_schema
+    industry = data["industry"] if "industry" in data else (customer.industry if customer is not None else None)
+    return industry if industry and get_schema(industry) is not None else None
+
+
+def _check_extra(customer, data):
+    """Validate custom fields against the ACTIVE version of their schema and record that version.
+
+    Runs only when ``extra`` or ``extra_schema`` is being set; other edits leave an old record on
+    the version it was written with. ``extra`` is replaced as a whole; null values are dropped.
+    """
+    if "extra" not in data and "extra_schema" not in data:
+        return
+    source = data["extra"] if "extra" in data else (customer.extra if customer is not None else None)
+    extra = {k: v for k, v in (source or {}).items() if v is not None}
+    key = _schema_key(data, customer)
+    if key is None:
+        if extra:
+            raise CustomerInvalid({"extra_schema": [_("自定义字段需要字段模式：请选择行业或字段模式")]})
+        data.update(extra={}, extra_schema=None, extra_schema_version=None)
+        return
+    schema = get_schema(key)
+    if schema is None:
+        raise CustomerInvalid({"extra_schema": [_("没有这个字段模式：%(key)s", key=key)]})
+    errors = validate_extra(schema, extra)
+    if errors:
+        raise CustomerInvalid({"extra": errors})
+    data.update(extra=extra, extra_schema=schema.key, extra_schema_version=schema.version)
+
+
+def _apply(customer, data, user):
+    data = dict(data)
+    if "tags" in data:
+        try:
+            customer.tags = resolve_tags(data.pop("tags"), may_create=user.has_permission("tag.manage"))
+        except UnknownTags as exc:
+            raise CustomerInvalid({"tags": [str(exc)]}) from None
+    if any(f in data and data[f] != getattr(customer, f) for f in CONSENT_FIELDS):
+        customer.consent_updated_at = utcnow()
+    for key, value in data.items():
+        setattr(customer, key, value)
+
+
+def create_customer(data: dict, user) -> Customer:
+    data = dict(data)
+    data.setdefault("owner_id", user.id)
+    _check_owner(data, user)
+    data.setdefault("team_id", user.team_id)
+    _check_team(data, user)
+    _check_extra(None, data)
+    customer = Customer(extra={})
+    _plugin_errors(None, data)
+    _apply(customer, data, user)
+    db.session.add(customer)
+    db.session.commit()
+    return customer
+
+
+def update_customer(customer: Customer, data: dict, user) -> Customer:
+    data = dict(data)
+    if "owner_id" in data and data["owner_id"] != customer.owner_id:
+        _check_owner(data, user)
+    if "team_id" in data:
+        _check_team(data, user)
+    _check_extra(customer, data)
+    _plugin_errors(customer, data)
+    _apply(customer, data, user)
+    db.session.commit()
+    return customer
+
+
+def delete_customer(customer: Customer) -> None:
+    """Soft delete: the row stays (for audit and restore) but disappears from every query."""
+    customer.deleted_at = utcnow()
+    db.session.commit()
+
+
+# contacts ---------------------------------------------------------------------------------
+def add_contact(customer: Customer, data: dict) -> Contact:
+    contact = Contact(customer=customer, **data)
+    db.session.add(contact)
+    db.session.commit()
+    return contact
+
+
+def update_contact(contact: Contact, data: dict) -> Contact:
+    for key, value in data.items():
+        setattr(contact, key, value)
+    db.session.commit()
+    return contact
+
+
+def delete_contact(contact: Contact) -> None:
+    customer = contact.customer
+    db.session.delete(contact)
+    db.session.commit()
+    db.session.refresh(customer)  # its contacts list, for the page that shows it next

@@ -1,0 +1,46 @@
+from flask_babel import gettext as _
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from kehu.interactions.models import DIRECTIONS, STATUSES
+from kehu.platform.schema_fields import Moment, RowId, Text, TrimmedString
+
+When = Moment(allow_none=True)
+
+
+class InteractionSchema(Schema):
+    id = fields.Integer(dump_only=True)
+    customer_id = fields.Integer(dump_only=True)
+    contact_id = RowId(allow_none=True, strict=True)
+    user_id = fields.Integer(dump_only=True, allow_none=True)
+    kind = Text(required=True, validate=validate.Length(1, 40))
+    channel = TrimmedString(allow_none=True, validate=validate.Length(max=40))
+    direction = fields.String(load_default="outbound", validate=validate.OneOf(DIRECTIONS))
+    subject = TrimmedString(load_default="", validate=validate.Length(max=200))
+    content = Text(allow_none=True, validate=validate.Length(max=20000))
+    occurred_at = When
+    due_at = When
+    status = fields.String(load_default="done", validate=validate.OneOf(STATUSES))
+    satisfaction = fields.Integer(allow_none=True, strict=True, validate=validate.Range(1, 5))
+    source_plugin = fields.String(dump_only=True, allow_none=True)
+    external_ref = fields.String(dump_only=True, allow_none=True)
+    created_at = fields.DateTime(dump_only=True)
+    updated_at = fields.DateTime(dump_only=True)
+
+    @validates_schema
+    def _planned_needs_due(self, data, partial=False, **kwargs):
+        if not partial and data.get("status") == "planned" and not data.get("due_at"):
+            raise ValidationError(_("计划的跟进需要填写到期时间"), "due_at")
+
+
+class InteractionPatchSchema(InteractionSchema):
+    kind = Text(validate=validate.Length(1, 40))
+    direction = fields.String(validate=validate.OneOf(DIRECTIONS))
+    subject = TrimmedString(validate=validate.Length(max=200))
+    status = fields.String(validate=validate.OneOf(STATUSES))
+
+
+class InteractionListArgs(Schema):
+    status = fields.List(fields.String(validate=validate.OneOf(STATUSES)))
+    kind = fields.List(Text(validate=validate.Length(1, 40)))
+    due_before = Moment()
+    mine = fields.Boolean(load_default=False)

@@ -1,0 +1,37 @@
+"""Time: stored in UTC, shown in China time. The one helper for both directions."""
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+CHINA_TZ = ZoneInfo("Asia/Shanghai")
+CHINA_TZ_NAME = "Asia/Shanghai"
+
+
+def utcnow() -> datetime:
+    """Now, aware, in UTC: what every timestamp column stores."""
+    return datetime.now(timezone.utc)
+
+
+def china_now() -> datetime:
+    return datetime.now(CHINA_TZ)
+
+
+def to_china(moment: datetime | None) -> datetime | None:
+    """An aware datetime in China time; a naive one is taken as UTC (SQLite hands those back)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(CHINA_TZ)
+
+
+def china_time(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """``moment`` as people in China read it ("" for None): the template filter ``localtime``."""
+    local = to_china(moment)
+    return local.strftime(fmt) if local else ""
+
+
+def from_china(moment: datetime) -> datetime:
+    """A datetime typed in China time (naive means China time) as aware UTC, for storing."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=CHINA_TZ)
+    return moment.astimezone(timezone.utc)

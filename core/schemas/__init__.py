@@ -1,1 +1,0 @@
-"""marshmallow schemas for the REST API (load = what clients send, dump = what they get)."""
