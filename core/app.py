@@ -9,6 +9,7 @@ from pathlib import Path
 
 from flask import Flask, has_request_context, request
 from flask_login import current_user
+from flask_smorest import Blueprint as SmorestBlueprint
 from werkzeug.exceptions import HTTPException
 
 import kehu.accounts.api
@@ -116,7 +117,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None, plu
     app.before_request(accounts.views.authenticate_api_request)
     for blp in API_BLUEPRINTS:
         register_api_blueprint(api, blp)
-    _register_plugin_blueprints(app, manager)
+    _register_plugin_blueprints(app, api, manager)
     for pages in PAGE_BLUEPRINTS:
         app.register_blueprint(pages)
     for blueprint in SIGNED_BLUEPRINTS:
@@ -124,8 +125,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None, plu
         app.register_blueprint(blueprint)
     register_web(app)
 
-    task_modules = [m for found in manager.hooks.hook.task_modules() for m in (found or [])]
-    celery = init_celery(app, task_modules)
+    celery = init_celery(app, manager.task_modules())
     for entries in manager.hooks.hook.periodic_tasks():
         celery.conf.beat_schedule.update(entries or {})  # a disabled plugin's tasks skip themselves
     for commands in manager.hooks.hook.register_commands():
@@ -137,18 +137,23 @@ def create_app(config: dict | None = None, instance_path: str | None = None, plu
 
 
 def register_api_blueprint(api, blp) -> None:
-    """Mount a flask-smorest blueprint under /api/v1 (core domains and plugins alike).
+    """Mount a flask-smorest blueprint under /api/v1 (core domains and plugins alike), into the OpenAPI.
 
     CSRF is checked in ``kehu.accounts.views.authenticate_api_request``, for cookie sessions only.
     """
     csrf.exempt(blp)
-    api.register_blueprint(blp, url_prefix=f"{API_PREFIX}{blp.url_prefix or ''}")
+    prefix = blp.url_prefix or ""
+    api.register_blueprint(blp, url_prefix=prefix if prefix.startswith(API_PREFIX) else f"{API_PREFIX}{prefix}")
 
 
-def _register_plugin_blueprints(app, manager):
+def _register_plugin_blueprints(app, api, manager):
+    """Every installed plugin's blueprints (a disabled plugin's answer 404): smorest ones into the API."""
     for plugin in manager.installed.values():
         for blueprint in getattr(plugin, "register_blueprints", lambda: [])() or []:
-            app.register_blueprint(blueprint)
+            if isinstance(blueprint, SmorestBlueprint):
+                register_api_blueprint(api, blueprint)
+            else:
+                app.register_blueprint(blueprint)
             manager.blueprint_owner[blueprint.name] = plugin.name
     app.before_request(manager.guard_request)
 

@@ -1,13 +1,16 @@
-"""``PluginBlueprint``: a Flask blueprint that stays inside its plugin's name and URL space.
+"""Blueprints that stay inside their plugin's name and URL space.
 
-Pages live under ``/<plugin>``, JSON endpoints under ``/api/v1/<plugin>`` (``api=True``). API
-blueprints get Bearer-token login and problem-document errors like core's API; CSRF is then
-checked by core for cookie sessions only, as for core's API.
+``PluginBlueprint``: pages under ``/<plugin>`` (``views.py``). ``PluginApi``: the JSON API under
+``/api/v1/<plugin>`` (``api.py``), a flask-smorest blueprint, so its operations and schemas are in
+``/api/openapi.json``, Swagger UI and the API fuzzing like core's. API blueprints get Bearer-token
+login and problem-document errors like core's API; CSRF is then checked by core for cookie sessions
+only, as for core's API.
 """
 from flask import Blueprint
+from flask_smorest import Blueprint as SmorestBlueprint
 
 from kehu.extensions import csrf
-from kehu.plugins.scaffold import RESERVED_NAMES, check_plugin_name
+from kehu.plugins.naming import RESERVED_NAMES, check_plugin_name
 
 
 class PluginBlueprint(Blueprint):
@@ -38,4 +41,28 @@ class PluginBlueprint(Blueprint):
             csrf.exempt(self)
 
 
-__all__ = ["PluginBlueprint", "RESERVED_NAMES", "check_plugin_name"]
+
+def _api_name(plugin_name: str, name: str | None) -> str:
+    check_plugin_name(plugin_name)
+    name = name or f"{plugin_name}_api"
+    if not name.startswith(f"{plugin_name}_"):
+        raise ValueError(f"API blueprint {name!r} of plugin {plugin_name!r} must start with '{plugin_name}_'")
+    return name
+
+
+class PluginApi(SmorestBlueprint):
+    """``PluginApi("sms", __name__, description="…")`` serves ``/api/v1/sms/...`` and documents it.
+
+    Use it as any flask-smorest blueprint (``@api.route``, ``@api.arguments``, ``@api.response``,
+    ``@api.paginate()`` with ``kehu_sdk.api.page_of``); schemas subclass ``kehu_sdk.PluginSchema``.
+    Its name (the OpenAPI tag) defaults to ``<plugin>_api``.
+    """
+
+    def __init__(self, plugin_name: str, import_name: str, *, name: str | None = None, **kwargs):
+        super().__init__(_api_name(plugin_name, name), import_name, url_prefix=f"/api/v1/{plugin_name}", **kwargs)
+        self.plugin_name = plugin_name
+        self.is_api = True
+        csrf.exempt(self)
+
+
+__all__ = ["PluginApi", "PluginBlueprint", "RESERVED_NAMES", "check_plugin_name"]

@@ -1,17 +1,18 @@
 """Customers for plugin code: the models, the one filter builder, and the service that saves them.
 
-Save through ``create_customer``/``update_customer`` (never by setting attributes directly): they
+Find the customer an outside phone number or identity belongs to with ``match_customer(identity)``
+(one rule for every plugin). Save through ``create_customer``/``update_customer`` (never by setting attributes directly): they
 validate, run the ``validate_customer`` hooks, and get audited and announced like any other change.
 """
 from kehu.customers.models import Contact, Customer
 from kehu.customers.phones import InvalidPhone, blind_index, normalize as normalize_phone
 from kehu.customers.query import (CustomerFilter, FilterInvalid, available_facts, criteria, customer_select,
-                                  filter_from_args, filter_to_args, visible_customer)
+                                  filter_from_args, filter_to_args, match_customer, visible_customer)
 from kehu.customers.service import CustomerInvalid, create_customer, delete_customer, update_customer
 from kehu.tags.models import Tag
 
 __all__ = [
     "Contact", "Customer", "CustomerFilter", "CustomerInvalid", "FilterInvalid", "InvalidPhone", "Tag",
     "available_facts", "blind_index", "create_customer", "criteria", "customer_select", "delete_customer",
-    "filter_from_args", "filter_to_args", "normalize_phone", "update_customer", "visible_customer",
+    "filter_from_args", "filter_to_args", "match_customer", "normalize_phone", "update_customer", "visible_customer",
 ]

@@ -6,7 +6,7 @@ Core's OpenAPI names a schema after its class (``CampaignSchema`` → ``Campaign
 """
 from marshmallow import RAISE, Schema
 
-from kehu.plugins.scaffold import check_plugin_name
+from kehu.plugins.naming import check_plugin_name
 
 
 class PluginSchema(Schema):

@@ -1,5 +1,9 @@
-"""Celery tasks for plugin code: ``@task("kehu.<plugin>.<fn>")`` and outbox consumers."""
-from kehu.platform.outbox import outbox_consumer
-from kehu.platform.tasks import plugin_task as task
+"""Celery tasks for plugin code: ``@task(NAME)`` and outbox consumers; send with ``dispatch(NAME, *args)``.
 
-__all__ = ["outbox_consumer", "task"]
+Name each task once, as a constant in the plugin's ``tasks.py`` (``RUN_CAMPAIGN = "kehu.sms.run_campaign"``),
+and use that constant wherever it is sent.
+"""
+from kehu.platform.outbox import outbox_consumer
+from kehu.platform.tasks import dispatch, plugin_task as task
+
+__all__ = ["dispatch", "outbox_consumer", "task"]

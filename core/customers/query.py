@@ -140,6 +140,36 @@ def visible_customer(customer_id: int, user):
         scope_criterion(user, Customer.owner_id, Customer.team_id)))
 
 
+# matching an outside identity to a customer ------------------------------------------------------
+def match_customer(identity: dict) -> Customer | None:
+    """The customer an outside identity (a phone that replied, an ERP record, a WeChat user…) belongs to.
+
+    ``identity`` is a dict: ``phone`` (as typed anywhere), optionally ``exclude`` (customer ids to pass
+    over) and whatever else a plugin's ``match_customer`` hook understands. The hook comes first
+    (firstresult: the first plugin in hook order that answers an id wins); then core's one rule:
+
+    - only customers that are not deleted; a customer's own phone wins over a contact's phone;
+    - among several customers with the number at the same level, the oldest (lowest id) wins, so a
+      match stays put when a duplicate is added later (merging duplicates removes the ambiguity).
+    """
+    found = current_app.extensions["kehu_plugins"].hook("match_customer")(identity=identity)
+    if found is not None:
+        customer = db.session.get(Customer, found)
+        return customer if customer is not None and customer.deleted_at is None else None
+    try:
+        index = phones.blind_index(phones.normalize(str(identity.get("phone") or "")))
+    except phones.InvalidPhone:
+        return None
+    exclude = [int(i) for i in identity.get("exclude") or ()]
+    alive = [Customer.deleted_at.is_(None), Customer.id.not_in(exclude)] if exclude else [Customer.deleted_at.is_(None)]
+    by_contact = select(Contact.customer_id).where(Contact.phone_index == index)
+    for criterion in (Customer.phone_index == index, Customer.id.in_(by_contact)):
+        customer = db.session.scalar(select(Customer).where(criterion, *alive).order_by(Customer.id).limit(1))
+        if customer is not None:
+            return customer
+    return None
+
+
 # custom fields and facts ---------------------------------------------------------------------
 def _split_condition(key: str) -> tuple[str, str]:
     name, _sep, op = key.partition("__")

@@ -68,10 +68,10 @@ def customer_query_filters(user):
 
 @hookspec(firstresult=True)
 def match_customer(identity):
-    """Expected to return a customer id for an external identity dict, or None.
+    """Expected to return a customer id for an external identity dict (``phone``, ``exclude`` …), or None.
 
-    firstresult: the first plugin in hook order (dependency order, then name) that returns
-    a value wins; core falls back to matching the phone blind index.
+    firstresult: the first plugin in hook order (dependency order, then name) that returns a value
+    wins; when none does, core matches the phone (``kehu.customers.query.match_customer``).
     """
 
 

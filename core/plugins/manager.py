@@ -1,4 +1,6 @@
 """Discovers installed plugins, orders them, registers their hooks and gates them by state."""
+import importlib
+import importlib.util
 import logging
 from importlib.metadata import entry_points
 
@@ -58,11 +60,36 @@ class PluginManager:
         self._drop_missing_requirements(found)
         for name in dependency_order({n: tuple(c.requires) for n, c in found.items()}):
             self.installed[name] = found[name]()
+            try:  # its tables exist for migrations and create_all; a broken plugin must not stop the CRM
+                self._import_convention_module(name, "models")
+            except Exception as exc:
+                self.load_errors[name] = f"cannot import {self.package_of(name)}.models: {exc}"
+                log.exception("plugin %s failed to import its models", name)
+                del self.installed[name]
         # pluggy calls the last registered first: register backwards to call in our order,
         # core's built-in plugin last so that its contributions come first.
         for plugin in reversed(list(self.installed.values())):
             self.hooks.register(plugin, name=plugin.name)
         self.hooks.register(BuiltinPlugin(), name=BUILTIN_NAME)
+
+    def _import_convention_module(self, name: str, module: str):
+        """Import ``<plugin package>.<module>`` when the plugin has one (the fixed plugin shape)."""
+        qualified = f"{self.package_of(name)}.{module}"
+        try:
+            found = importlib.util.find_spec(qualified)
+        except ModuleNotFoundError:
+            found = None
+        return importlib.import_module(qualified) if found is not None else None
+
+    def package_of(self, name: str) -> str:
+        """The package holding the plugin's ``plugin.py`` (``kehu_plugins.sms``)."""
+        return type(self.installed[name]).__module__.rpartition(".")[0]
+
+    def task_modules(self) -> list[str]:
+        """Each plugin's ``tasks.py`` (by convention) and whatever its ``task_modules()`` hook adds."""
+        found = [f"{self.package_of(n)}.tasks" for n in self.installed if self._import_convention_module(n, "tasks")]
+        found += [m for listed in self.hooks.hook.task_modules() for m in (listed or [])]
+        return list(dict.fromkeys(found))
 
     @staticmethod
     def _core_version_problem(cls):

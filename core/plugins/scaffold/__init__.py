@@ -3,7 +3,6 @@
 In paths the word ``PLUGIN`` becomes the plugin name; files ending ``.jinja`` are rendered (and lose
 the suffix), other files are copied as they are (plugin templates use Jinja syntax themselves).
 """
-import re
 from importlib.metadata import entry_points
 from pathlib import Path
 
@@ -11,28 +10,11 @@ from jinja2 import Environment, StrictUndefined
 
 import kehu
 from kehu.plugins.manager import ENTRY_POINT_GROUP
+from kehu.plugins.naming import RESERVED_NAMES, check_plugin_name  # noqa: F401  (kept importable here)
 
 TEMPLATE_ROOT = Path(__file__).with_name("plugin")
-PLUGIN_NAME = re.compile(r"^[a-z][a-z0-9_]{1,30}$")
-# First URL segments and /api/v1/<segment>s that core uses or keeps (plugins serve /<name>, /api/v1/<name>).
-RESERVED_NAMES = frozenset({
-    "admin", "api", "audit", "auth", "customers", "dashboard", "docs", "export", "exports", "health",
-    "healthz", "help", "import", "imports", "interactions", "kehu", "locale", "login", "logout", "me",
-    "openapi", "plugin", "plugins", "profile", "reports", "search", "segments", "settings", "static",
-    "tags", "teams", "users", "webhooks",
-})
-
-
 class ScaffoldError(Exception):
     """The plugin cannot be created as asked; the message says why."""
-
-
-def check_plugin_name(name: str) -> None:
-    """Raise ValueError unless ``name`` can name a plugin (tables, URLs, task names, entry point)."""
-    if not PLUGIN_NAME.match(name or ""):
-        raise ValueError(f"plugin name {name!r}: use 2-31 lowercase letters, digits and _, starting with a letter")
-    if name in RESERVED_NAMES:
-        raise ValueError(f"plugin name {name!r} is reserved: core uses /{name}")
 
 
 def _context(name: str) -> dict:
