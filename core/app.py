@@ -120,9 +120,9 @@ def create_app(config: dict | None = None, instance_path: str | None = None, plu
     _register_plugin_blueprints(app, api, manager)
     for pages in PAGE_BLUEPRINTS:
         app.register_blueprint(pages)
-    for blueprint in SIGNED_BLUEPRINTS:
+    for blueprint in SIGNED_BLUEPRINTS:  # in the OpenAPI at their own path, without a Bearer token
         csrf.exempt(blueprint)
-        app.register_blueprint(blueprint)
+        api.register_blueprint(blueprint)
     register_web(app)
 
     celery = init_celery(app, manager.task_modules())
@@ -148,13 +148,13 @@ def register_api_blueprint(api, blp) -> None:
 
 def _register_plugin_blueprints(app, api, manager):
     """Every installed plugin's blueprints (a disabled plugin's answer 404): smorest ones into the API."""
-    for plugin in manager.installed.values():
-        for blueprint in getattr(plugin, "register_blueprints", lambda: [])() or []:
+    for impl in manager.hooks.hook.register_blueprints.get_hookimpls():
+        for blueprint in impl.function() or []:
             if isinstance(blueprint, SmorestBlueprint):
                 register_api_blueprint(api, blueprint)
             else:
                 app.register_blueprint(blueprint)
-            manager.blueprint_owner[blueprint.name] = plugin.name
+            manager.blueprint_owner[blueprint.name] = impl.plugin_name
     app.before_request(manager.guard_request)
 
 

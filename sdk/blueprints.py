@@ -59,6 +59,7 @@ class PluginApi(SmorestBlueprint):
     """
 
     def __init__(self, plugin_name: str, import_name: str, *, name: str | None = None, **kwargs):
+        kwargs.setdefault("template_folder", "templates")  # the plugin's templates/<plugin>/, as for pages
         super().__init__(_api_name(plugin_name, name), import_name, url_prefix=f"/api/v1/{plugin_name}", **kwargs)
         self.plugin_name = plugin_name
         self.is_api = True

@@ -68,7 +68,7 @@ def test_the_new_plugin_installs_with_pip_and_passes_its_own_tests(tmp_path):
     run = subprocess.run([sys.executable, "-P", "-m", "pytest", "-q"], cwd=project, env=env,
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    assert "7 passed" in run.stdout
+    assert "8 passed" in run.stdout
 
 
 def test_the_templates_ship_in_the_wheel():

@@ -5,7 +5,8 @@ from flask_smorest import Blueprint, abort
 
 from kehu.customers.query import visible_customer
 from kehu.interactions import query, service
-from kehu.interactions.schemas import InteractionListArgs, InteractionPatchSchema, InteractionSchema
+from kehu.interactions.schemas import (InteractionListArgs, InteractionPatchSchema, InteractionSchema,
+                                       MessageChannelSchema, MessageSchema, MessageSentSchema)
 from kehu.platform.pagination import page_of
 from kehu.platform.permissions import require
 
@@ -85,3 +86,26 @@ class InteractionById(MethodView):
     @blp.response(204)
     def delete(self, interaction_id):
         service.delete_interaction(interaction_or_404(interaction_id))
+
+
+@blp.route("/message-channels")
+class MessageChannels(MethodView):
+    @require("interaction.write")
+    @blp.response(200, MessageChannelSchema(many=True))
+    def get(self):
+        """The channels (from plugins: SMS …) the caller may send customers messages through."""
+        return list(query.message_channels(current_user).values())
+
+
+@blp.route("/customers/<id:customer_id>/messages", methods=["POST"])
+@require("interaction.write")
+@blp.arguments(MessageSchema)
+@blp.response(202, MessageSentSchema)
+def send_message(data, customer_id):
+    """Send the customer a message through a channel; it appears on the timeline."""
+    customer = _customer_or_404(customer_id)
+    try:
+        status = service.send_message(customer, data["channel"], data["text"], current_user)
+    except service.InteractionInvalid as exc:
+        _invalid(exc)
+    return {"channel": data["channel"], "status": status}

@@ -1,5 +1,7 @@
 """The timeline: calls, visits, meetings, messages, notes and planned follow-ups (kinds from the hooks)."""
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Callable
 
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -37,3 +39,24 @@ class Interaction(AuditedMixin, TimestampMixin, db.Model):
     customer = relationship("Customer")
     contact = relationship("Contact")
     user = relationship("User")
+
+
+class MessageRefused(Exception):
+    """A channel will not send this message (no consent, no number, opted out…); the text says why
+    in the user's language."""
+
+
+@dataclass(frozen=True)
+class MessageChannel:
+    """A way to send a customer a message, contributed by a plugin's ``message_channels()`` hook.
+
+    ``send(customer, text, user)`` sends or queues the message, puts it on the customer's timeline
+    (``log_interaction``) and returns a short status (``"sent"``, ``"queued"``); it raises
+    ``MessageRefused`` when it will not send. ``permission``: what the sender needs besides
+    ``interaction.write`` (None: nothing more).
+    """
+
+    name: str
+    title: str
+    send: Callable
+    permission: str | None = None

@@ -5,7 +5,7 @@ from sqlalchemy import and_, func, select
 
 from kehu.customers.models import Customer
 from kehu.extensions import db
-from kehu.interactions.models import Interaction
+from kehu.interactions.models import Interaction, MessageChannel
 from kehu.platform.permissions import scope_criterion
 
 FOLLOW_UPS_LIMIT = 200
@@ -19,6 +19,17 @@ def kinds() -> dict[str, str]:
     for contributed in current_app.extensions["kehu_plugins"].hook("interaction_kinds")():
         for item in contributed or []:
             found.setdefault(item["kind"], item.get("title") or item["kind"])
+    return found
+
+
+def message_channels(user) -> dict[str, MessageChannel]:
+    """``{name: channel}`` of the enabled plugins' ``message_channels()`` that ``user`` may send through."""
+    found = {}
+    for contributed in current_app.extensions["kehu_plugins"].hook("message_channels")():
+        for channel in contributed or []:
+            if isinstance(channel, MessageChannel) and (channel.permission is None
+                                                        or user.has_permission(channel.permission)):
+                found.setdefault(channel.name, channel)
     return found
 
 
@@ -80,4 +91,4 @@ def timeline_context(customer, values=None, errors=None) -> dict:
         return {"interactions": None, "log_values": {}, "log_errors": {}, "kinds": []}
     interactions = db.session.scalars(timeline(customer.id).limit(TIMELINE_LIMIT)).all()
     return {"interactions": interactions, "log_values": values or {"kind": "call"}, "log_errors": errors or {},
-            "kinds": kind_choices()}
+            "kinds": kind_choices(), "channels": list(message_channels(current_user).values())}

@@ -44,3 +44,18 @@ class InteractionListArgs(Schema):
     kind = fields.List(Text(validate=validate.Length(1, 40)))
     due_before = Moment()
     mine = fields.Boolean(load_default=False)
+
+
+class MessageSchema(Schema):
+    channel = Text(required=True, validate=validate.Length(1, 40), metadata={"description": "a name from GET /message-channels"})
+    text = Text(required=True, validate=validate.Length(1, 1000))
+
+
+class MessageSentSchema(Schema):
+    channel = fields.String()
+    status = fields.String(metadata={"description": "what the channel did: sent, queued"})
+
+
+class MessageChannelSchema(Schema):
+    name = fields.String()
+    title = fields.Function(lambda c: str(c.title))

@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from kehu.customers.models import Contact
 from kehu.extensions import db
-from kehu.interactions.models import Interaction
-from kehu.interactions.query import known_kinds
+from kehu.interactions.models import Interaction, MessageRefused
+from kehu.interactions.query import known_kinds, message_channels
 from kehu.platform.time import utcnow
 
 
@@ -108,3 +108,21 @@ def complete(interaction: Interaction) -> Interaction:
 def delete_interaction(interaction: Interaction) -> None:
     db.session.delete(interaction)
     db.session.commit()
+
+
+def send_message(customer, channel_name: str, text: str, user) -> str:
+    """Send ``text`` to ``customer`` through a plugin's channel (it logs the message on the timeline).
+
+    Returns the channel's status ("sent", "queued"); raises InteractionInvalid for an unknown channel,
+    an empty text or a channel that refuses.
+    """
+    channel = message_channels(user).get(channel_name)
+    if channel is None:
+        raise InteractionInvalid({"channel": [_("没有这个消息渠道：%(name)s", name=channel_name)]})
+    if not (text or "").strip():
+        raise InteractionInvalid({"text": [_("请填写消息内容")]})
+    try:
+        return str(channel.send(customer=customer, text=text.strip(), user=user) or "sent")
+    except MessageRefused as exc:
+        db.session.rollback()
+        raise InteractionInvalid({"channel": [str(exc)]}) from None

@@ -100,3 +100,20 @@ def follow_up_done(interaction_id):
 def follow_ups():
     """My planned follow-ups, earliest due first, on customers I can still see."""
     return render_template("interactions/follow_ups.html", items=query.planned_for(current_user), now=utcnow())
+
+
+@pages.route("/customers/<id:customer_id>/messages", methods=["POST"])
+@login_required
+@require("interaction.write")
+def send_message(customer_id):
+    customer = visible_customer(customer_id, current_user)
+    if customer is None:
+        abort(404)
+    values = request.form.to_dict()
+    try:
+        service.send_message(customer, values.get("channel", ""), values.get("text", ""), current_user)
+    except service.InteractionInvalid as exc:
+        return render_template("interactions/_timeline.html", customer=customer, message_values=values,
+                               message_errors=field_errors(exc.errors), **timeline_context(customer)), 422
+    return render_template("interactions/_timeline.html", customer=customer, message_sent=True,
+                           **timeline_context(customer))

@@ -77,7 +77,12 @@ def match_customer(identity):
 
 @hookspec
 def message_channels():
-    """Expected to return a list of message channel objects (``name``, ``title``, ``send(...)``)."""
+    """Expected to return a list of ``kehu_sdk.interactions.MessageChannel`` (``name``, ``title``,
+    ``send(customer, text, user)``, ``permission``) staff can message customers through (SMS, WeChat…).
+
+    Core lists them on the customer page and at ``GET /api/v1/message-channels`` and sends through
+    them (``POST /api/v1/customers/{id}/messages``); on a name clash the first plugin in hook order wins.
+    """
 
 
 @hookspec

@@ -7,7 +7,9 @@ import json
 import logging
 from datetime import timedelta
 
-from flask import Blueprint, current_app, request
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -16,10 +18,12 @@ from kehu.platform.problems import problem
 from kehu.platform.tasks import dispatch
 from kehu.platform.time import utcnow
 from kehu.webhooks.models import InboundEvent
+from kehu.webhooks.schemas import InboundAcceptedSchema
 from kehu.webhooks.signing import VerificationFailed, verify
 
 log = logging.getLogger(__name__)
-inbound = Blueprint("webhooks_inbound", __name__, url_prefix="/webhooks")
+inbound = Blueprint("webhooks_inbound", __name__, url_prefix="/webhooks",
+                    description="Signed webhooks into kehu (Standard Webhooks) from ERP/OA and other systems")
 PROCESS_TASK = "kehu.webhooks.process_inbound"
 
 
@@ -63,7 +67,28 @@ def dispatch_event(event_id: int) -> None:
         log.exception("could not queue inbound webhook %s; the periodic sweep will", event_id)
 
 
-@inbound.route("/<source>", methods=["POST"])
+SIGNATURE_HEADERS = [
+    {"in": "header", "name": name, "required": True, "schema": {"type": "string"}, "description": text}
+    for name, text in (("webhook-id", "the event's id; a repeated id is accepted once"),
+                       ("webhook-timestamp", "Unix seconds; more than 5 minutes off is refused"),
+                       ("webhook-signature", "v1,<base64 HMAC-SHA256 of id.timestamp.body>, space-separated"))]
+
+
+@inbound.route("/<source>")
+class Receive(MethodView):
+    @inbound.doc(security=[], parameters=SIGNATURE_HEADERS,
+                 requestBody={"required": True, "content": {"application/json": {"schema": {}}}})
+    @inbound.response(202, InboundAcceptedSchema)
+    @inbound.alt_response(413, response="REQUEST_ENTITY_TOO_LARGE")
+    def post(self, source):
+        """Receive a signed webhook for ``source`` (the plugin that handles it); processed in the background.
+
+        The signature is checked against the source's secrets (several during a rotation); the event is
+        stored once per ``webhook-id`` and answered 202, also when it arrives again.
+        """
+        return receive(source)
+
+
 def receive(source):
     receiver = receivers().get(source)
     if receiver is None:

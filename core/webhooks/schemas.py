@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate
 
 from kehu.platform.schema_fields import RowId, Text, TrimmedString
+from kehu.webhooks.events import known_event_types
 
 DELIVERY_STATUSES = ("pending", "failed", "succeeded", "dead")
 INBOUND_STATUSES = ("received", "failed", "processed", "dead")
@@ -20,7 +21,6 @@ class WebhookUrl(Text):
 
 
 def _known_event_type(name):
-    from kehu.webhooks.events import known_event_types  # late: the schemas load before the webhooks package
     if name not in known_event_types():
         raise ValidationError(_("未知的事件类型：%(type)s", type=name))
 
@@ -124,3 +124,10 @@ class InboundEventDetailSchema(InboundEventSchema):
 class InboundListArgs(Schema):
     source = Text(validate=validate.Length(max=60))
     status = fields.String(validate=validate.OneOf(INBOUND_STATUSES))
+
+
+class InboundAcceptedSchema(Schema):
+    id = fields.Integer(metadata={"description": "the stored event"})
+    webhook_id = fields.String()
+    status = fields.String(validate=validate.OneOf(INBOUND_STATUSES))
+    duplicate = fields.Boolean(metadata={"description": "true when this webhook-id had arrived before"})

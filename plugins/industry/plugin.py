@@ -16,13 +16,6 @@ DATA = Path(__file__).with_name("data")
 PACKS = ("manufacturing", "agriculture", "catering", "services", "retail", "logistics")
 
 
-@cache
-def load_pack(key: str) -> dict:
-    """The pack ``key`` as the hook returns it: ``{"key", "version", "title", "schema"}``."""
-    schema = json.loads((DATA / f"{key}.json").read_text(encoding="utf-8"))
-    return {"key": key, "version": schema["x-version"], "title": schema["title"], "schema": schema}
-
-
 class IndustryPlugin(Plugin):
     """Industry-specific customer fields (JSON Schema packs)."""
 
@@ -42,6 +35,13 @@ class IndustryPlugin(Plugin):
         "additionalProperties": False,
     }
 
+    @staticmethod
+    @cache
+    def load_pack(key: str) -> dict:
+        """The pack ``key`` as the hook returns it: ``{"key", "version", "title", "schema"}``."""
+        schema = json.loads((DATA / f"{key}.json").read_text(encoding="utf-8"))
+        return {"key": key, "version": schema["x-version"], "title": schema["title"], "schema": schema}
+
     @hookimpl
     def customer_field_schemas(self):
-        return [load_pack(key) for key in PACKS if key in self.settings["packs"]]
+        return [self.load_pack(key) for key in PACKS if key in self.settings["packs"]]

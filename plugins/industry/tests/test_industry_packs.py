@@ -4,7 +4,9 @@ import json
 import pytest
 from jsonschema import Draft202012Validator
 
-from kehu_plugins.industry.plugin import DATA, PACKS, load_pack
+from kehu_plugins.industry.plugin import DATA, PACKS, IndustryPlugin
+
+load_pack = IndustryPlugin.load_pack
 
 # one realistic record per pack, as a salesperson in Jining, Jinan or Liaocheng would enter it
 RECORDS = {

@@ -2,6 +2,8 @@ import click
 from flask import Blueprint, jsonify
 
 from kehu_sdk import Plugin, hookimpl
+from kehu_sdk.db import db
+from kehu_sdk.interactions import MessageChannel, MessageRefused, log_interaction
 from kehu_sdk.signals import customer_created
 from kehu_sdk.webhooks import WebhookReceiver
 
@@ -19,6 +21,15 @@ def handle_webhook(event):
     webhooks_handled.append(event)
     if len(webhooks_handled) <= failures:
         raise RuntimeError("sample handler failing as asked")
+
+
+def send_chat(customer, text, user):
+    """Logs the message on the timeline; refuses customers without an e-mail address (to be testable)."""
+    if not customer.email:
+        raise MessageRefused("这个客户没有邮箱，示例聊天发不出去")
+    log_interaction(customer.id, "message", channel="sample_chat", subject=text[:50], content=text, user_id=user.id)
+    db.session.commit()
+    return "sent"
 
 
 class SamplePlugin(Plugin):
@@ -64,6 +75,10 @@ class SamplePlugin(Plugin):
     @hookimpl
     def webhook_receivers(self):
         return [WebhookReceiver(source="sample", secrets=lambda: list(webhook_secrets), handle=handle_webhook)]
+
+    @hookimpl
+    def message_channels(self):
+        return [MessageChannel(name="sample_chat", title="示例聊天", send=send_chat, permission="customer.read")]
 
     @hookimpl
     def event_types(self):
