@@ -39,7 +39,7 @@ EXAMPLE_PYTEST = PYTHONPATH=$(CURDIR)/$(EXAMPLE_SITE) $(CURDIR)/$(VENV_PY) -P -m
 
 # UI translations: Chinese is the source language; English lives in core/translations/en.
 # The compiled .mo is committed (a fresh clone and a wheel work without a build step) and
-# rebuilt here whenever its .po is newer; tests/test_web_i18n.py checks they agree.
+# rebuilt here whenever its .po is newer; tests/web/test_i18n.py checks they agree.
 PYBABEL := $(VENV)/bin/pybabel
 CATALOGUES := core/translations/en/LC_MESSAGES/messages.mo
 

@@ -72,12 +72,12 @@ def test_the_new_plugin_installs_with_pip_and_passes_its_own_tests(tmp_path):
 
 
 def test_the_templates_ship_in_the_wheel():
-    spec = importlib.util.spec_from_file_location("packaging_check", HERE / "test_packaging.py")
+    spec = importlib.util.spec_from_file_location("packaging_check", HERE.parent / "architecture" / "test_packaging.py")
     packaging_check = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(packaging_check)
     parser = packaging_check._setup_cfg()
     package_dir = packaging_check._package_dir(parser)
-    templates = [p for p in (HERE.parent / "core" / "plugins" / "scaffold" / "plugin").rglob("*")
+    templates = [p for p in (HERE.parents[1] / "core" / "plugins" / "scaffold" / "plugin").rglob("*")
                  if p.is_file() and "__pycache__" not in p.parts]
     assert len(templates) >= 12
     uncovered = [str(p) for p in templates if not packaging_check._package_data_covers(parser, package_dir, p)]

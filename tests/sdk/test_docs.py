@@ -10,7 +10,7 @@ from kehu.plugins import hookspecs
 from kehu_sdk import testing
 from kehu_sdk.signals import CORE_SIGNALS
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOC = (ROOT / "docs" / "plugins.md").read_text(encoding="utf-8")
 
 

@@ -6,6 +6,7 @@ from kehu.customers.models import Customer
 from kehu.extensions import db
 from kehu.platform.audit import AuditLog
 from kehu.platform.outbox import OutboxConsumption, OutboxMessage, enqueue
+from kehu.platform.tasks import RELAY_TASK
 from kehu.platform.time import utcnow
 from kehu.plugins import signals
 
@@ -106,6 +107,6 @@ def test_outbox_rows_of_a_disabled_plugin_wait_until_it_is_enabled(app, admin, e
     assert db.session.get(OutboxConsumption, (row.id, "kehu.sample.record_note")) is None
 
     enable_plugins("sample")
-    from kehu.platform.outbox import relay
+    relay = app.extensions["celery"].tasks[RELAY_TASK]  # this app's Celery, not whichever app came last
     assert relay.apply().get() == 1
     assert [n.text for n in db.session.scalars(select(SampleNote))] == ["稍后处理"]

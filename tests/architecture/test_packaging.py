@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # Every folder with __init__.py counts, plugin test folders included (they import as
 # kehu_plugins.<name>.tests); only caches are ignored.
 SKIP_PARTS = {"__pycache__"}

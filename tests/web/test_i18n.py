@@ -14,7 +14,7 @@ from kehu.customers.service import create_customer
 from kehu.extensions import db
 from kehu.tags.models import Tag
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 CATALOGUE = ROOT / "core" / "translations" / "en" / "LC_MESSAGES"
 CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
 CHROME_TAGS = {"nav", "label", "h1", "h2", "h3", "button", "legend", "dt", "th", "summary", "title", "caption"}
