@@ -1,4 +1,8 @@
-"""Data every installation needs: the default roles and a first admin."""
+"""Every write to accounts: users, roles, teams (the admin pages, the CLI, the demo and tests call it).
+
+Also the data every installation needs: the default roles.
+"""
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from kehu.accounts.models import Role, Team, User
@@ -36,3 +40,38 @@ def create_user(username, password, role_name, display_name=None, team=None) -> 
     db.session.add(user)
     db.session.commit()
     return user
+
+
+class AccountInvalid(Exception):
+    """The change would break a rule; ``errors`` maps each field to messages in the user's language."""
+
+    def __init__(self, errors: dict):
+        super().__init__(errors)
+        self.errors = errors
+
+
+def update_user(user: User, *, role: Role | None, team: Team | None, active: bool, acting: User) -> User:
+    """Give ``user`` a role, a team and the active flag; nobody locks themself out."""
+    if role is None:
+        raise AccountInvalid({"role_id": [_("请选择角色")]})
+    if user.id == acting.id and (not active or "user.manage" not in role.permissions):
+        raise AccountInvalid({"_user": [_("不能停用自己或取消自己的用户管理权限")]})
+    user.role, user.team, user.active = role, team, active
+    db.session.commit()
+    return user
+
+
+def create_role(name: str, title: str, permissions: list[str], scope: str) -> Role:
+    role = Role(name=name, title=title, permissions=sorted(permissions), scope=scope)
+    db.session.add(role)
+    db.session.commit()
+    return role
+
+
+def update_role(role: Role, permissions: list[str], scope: str, acting: User) -> Role:
+    """Change what ``role`` may do; nobody takes user management from their own role."""
+    if role.id == acting.role_id and "user.manage" not in permissions:
+        raise AccountInvalid({"permissions": [_("不能取消自己角色的用户管理权限")]})
+    role.permissions, role.scope = sorted(permissions), scope
+    db.session.commit()
+    return role

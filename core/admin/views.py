@@ -6,6 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from kehu.accounts import service
 from kehu.accounts.models import Role, Team, User
 from kehu.accounts.query import permission_titles
 from kehu.accounts.service import create_user
@@ -108,11 +109,7 @@ def _team_from(form) -> tuple[Team | None, str | None]:
     if new_name:
         if len(new_name) > 80:
             return None, _("最多 %(max)s 个字符", max=80)
-        team = db.session.scalar(select(Team).where(Team.name == new_name))
-        if team is None:
-            team = Team(name=new_name)
-            db.session.add(team)
-        return team, None
+        return service.ensure_team(new_name), None
     team_id = form.get("team_id", "")
     return (db.session.get(Team, int(team_id)) if team_id.isdigit() else None), None
 
@@ -155,19 +152,15 @@ def admin_user_update(user_id):
     user = db.session.get(User, user_id)
     if user is None:
         abort(404)
-    role = db.session.get(Role, int(request.form["role_id"])) if request.form.get("role_id", "").isdigit() else None
-    active = "active" in request.form
+    form = request.form
+    role = db.session.get(Role, int(form["role_id"])) if form.get("role_id", "").isdigit() else None
+    team = db.session.get(Team, int(form["team_id"])) if form.get("team_id", "").isdigit() else None
     error = None
-    if user.id == current_user.id and (not active or role is None or "user.manage" not in role.permissions):
-        error = _("不能停用自己或取消自己的用户管理权限")
-    elif role is None:
-        error = _("请选择角色")
-    else:
-        team_id = request.form.get("team_id", "")
-        user.role = role
-        user.team = db.session.get(Team, int(team_id)) if team_id.isdigit() else None
-        user.active = active
-        db.session.commit()
+    try:
+        service.update_user(user, role=role, team=team, active="active" in form, acting=current_user)
+    except service.AccountInvalid as exc:
+        db.session.rollback()
+        error = next(iter(exc.errors.values()))[0]
     return render_template("admin/_user_row.html", user=user, roles=_roles(), teams=_teams(), error=error,
                            saved=error is None)
 
@@ -202,8 +195,7 @@ def admin_roles():
         errors["title"] = [_("必填，最多 %(max)s 个字符", max=80)]
     if errors:
         return _render_roles(errors, request.form.to_dict() | {"permissions": data["permissions"]}, 422)
-    db.session.add(Role(name=name, title=title, **data))
-    db.session.commit()
+    service.create_role(name, title, data["permissions"], data["scope"])
     flash(_("已创建角色：%(title)s", title=title))
     return redirect(url_for("admin_pages.admin_roles"))
 
@@ -216,10 +208,10 @@ def admin_role_update(role_id):
     if role is None:
         abort(404)
     data, errors = _role_input(request.form)
-    if role.id == current_user.role_id and "user.manage" not in data["permissions"]:
-        errors["permissions"] = [_("不能取消自己角色的用户管理权限")]
     if not errors:
-        role.permissions, role.scope = data["permissions"], data["scope"]
-        db.session.commit()
+        try:
+            service.update_role(role, data["permissions"], data["scope"], acting=current_user)
+        except service.AccountInvalid as exc:
+            errors = exc.errors
     return render_template("admin/_role_card.html", role=role, permission_titles=permission_titles(),
                            scopes=labels.SCOPES, role_errors=errors, saved=not errors)

@@ -3,7 +3,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
-from sqlalchemy import distinct, func, select
+from sqlalchemy import distinct, select
 from werkzeug.datastructures import MultiDict
 
 from kehu.accounts.models import User
@@ -15,8 +15,9 @@ from kehu.customers.schemas import ContactSchema, CustomerPatchSchema, CustomerS
 from kehu.customers.service import CustomerInvalid, create_customer, delete_customer, update_customer
 from kehu.extensions import db
 from kehu.interactions.query import timeline_context
+from kehu.platform.pagination import page_number, page_rows
 from kehu.platform.permissions import require
-from kehu.tags.models import Tag
+from kehu.tags.query import all_tags
 from kehu.web import labels, schema_form
 from kehu.web.form_errors import field_errors
 from kehu.web.schema_form import options_of, title_of
@@ -125,13 +126,6 @@ def _filter_args(args) -> MultiDict:
     return cleaned
 
 
-def _page_number() -> int:
-    try:
-        return max(1, min(int(request.args.get("page", 1)), 10_000))
-    except ValueError:
-        return 1
-
-
 @pages.route("/customers")
 @login_required
 @require("customer.read")
@@ -141,11 +135,9 @@ def customer_list():
         filters, errors = filter_from_args(args), {}
     except FilterInvalid as exc:  # same rules as the API; the page says what is wrong
         filters, errors = None, field_errors(exc.errors)
-    customers, total, page = [], 0, _page_number()
+    customers, total, page = [], 0, page_number(request.args.get("page"))
     if filters is not None:
-        query = customer_select(filters, current_user)
-        total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-        customers = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+        customers, total = page_rows(customer_select(filters, current_user), page, PAGE_SIZE)
     context = {
         "customers": customers, "total": total, "page": page, "pages": max(1, -(-total // PAGE_SIZE)),
         "args": args, "errors": errors, "query_args": request.args.to_dict(flat=False),
@@ -154,7 +146,7 @@ def customer_list():
         return render_template("customers/_results.html", **context)
     industry = args.get("industry")
     context.update(
-        tags=db.session.scalars(select(Tag).order_by(Tag.name)).all(), owners=assignable_owners(),
+        tags=all_tags(), owners=assignable_owners(),
         industries=industry_choices(), extra_filters=schema_form.filter_rows(custom_fields.schema_for(industry), args),
         region_picker=picker_state("region", args.get("region"), "any", default_province=False))
     if is_partial_request():  # the industry changed: new custom field filters
@@ -198,7 +190,7 @@ def _extra_view(customer: Customer) -> dict | None:
 def add_contact(customer_id):
     customer = customer_or_404(customer_id)
     raw = {k: request.form.get(k, "").strip() for k in ("name", "title", "phone", "email", "wechat")}
-    data = {k: v for k, v in raw.items() if v}
+    data = {k: v for k, v in raw.items() if v or k == "name"}  # an empty name is an error, as in the API
     try:
         loaded = ContactSchema().load(data)
     except ValidationError as exc:
@@ -269,7 +261,7 @@ def _render_form(customer, values, errors, status=200):
         "customers/form.html", customer=customer, values=values, errors=errors, known_fields=FORM_FIELDS,
         owner_choices=[(u.id, u.display_name) for u in owners], owners=owners, industries=industry_choices(),
         extra_schema=extra_schema, extra_rows=extra_rows,
-        tags=db.session.scalars(select(Tag).order_by(Tag.name)).all(),
+        tags=all_tags(),
         region_picker=picker_state("region_code", region_code, "county")), status
 
 

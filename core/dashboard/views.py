@@ -1,89 +1,11 @@
 """The dashboard: figures and ECharts charts, scoped to what the user may see."""
-from datetime import timedelta
-
 from flask import Blueprint, current_app, jsonify, render_template
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
 
-from kehu.customers import regions
-from kehu.customers.models import Customer
-from kehu.customers.query import CustomerFilter, criteria
-from kehu.extensions import db
-from kehu.interactions.models import Interaction
+from kehu.dashboard import query
 from kehu.platform.permissions import require
-from kehu.platform.time import utcnow
-from kehu.web import labels
 
 pages = Blueprint("dashboard_pages", __name__, template_folder="templates")
-
-GROWTH_MONTHS = 12
-TOP_COUNTIES = 15
-
-
-def _visible():
-    return criteria(CustomerFilter(), current_user)
-
-
-def _month_of(column):
-    """``YYYY-MM`` of a timestamp, in China time (users read months as local months)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone("Asia/Shanghai", column), "YYYY-MM")
-    return func.strftime("%Y-%m", column, "+8 hours")
-
-
-def _months(count: int) -> list[str]:
-    now = utcnow() + timedelta(hours=8)
-    year, month = now.year, now.month
-    found = []
-    for _ in range(count):
-        found.append(f"{year:04d}-{month:02d}")
-        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-    return found[::-1]
-
-
-def growth() -> dict:
-    months = _months(GROWTH_MONTHS)
-    month = _month_of(Customer.created_at)
-    counts = dict(db.session.execute(
-        select(month, func.count(Customer.id)).where(*_visible()).group_by(month)).all())
-    before = sum(n for m, n in counts.items() if m < months[0])
-    new, total, running = [], [], before
-    for m in months:
-        running += counts.get(m, 0)
-        new.append(counts.get(m, 0))
-        total.append(running)
-    return {"months": months, "new": new, "total": total}
-
-
-def by_county() -> list[dict]:
-    rows = db.session.execute(
-        select(Customer.region_code, func.count(Customer.id)).where(*_visible(), Customer.region_code.is_not(None))
-        .group_by(Customer.region_code).order_by(func.count(Customer.id).desc(), Customer.region_code)
-        .limit(TOP_COUNTIES)).all()
-    return [{"code": code, "name": _county_name(code), "count": count} for code, count in rows]
-
-
-def _county_name(code: str) -> str:
-    """"济宁市任城区" reads better than "任城区" when counties of several cities are compared."""
-    city = regions.region_name(code[:4] + "00") or ""
-    return city + (regions.region_name(code) or code)
-
-
-def by_industry() -> list[dict]:
-    rows = db.session.execute(
-        select(Customer.industry, func.count(Customer.id)).where(*_visible())
-        .group_by(Customer.industry).order_by(func.count(Customer.id).desc())).all()
-    return [{"code": code, "name": str(labels.label(labels.INDUSTRIES, code)) if code else _("未填写"),
-             "count": count} for code, count in rows]
-
-
-def funnel() -> dict:
-    counts = dict(db.session.execute(
-        select(Customer.status, func.count(Customer.id)).where(*_visible()).group_by(Customer.status)).all())
-    stages = [{"code": s, "name": str(labels.CUSTOMER_STATUSES[s]), "count": counts.get(s, 0)}
-              for s in labels.FUNNEL_STATUSES]
-    return {"stages": stages, "lost": counts.get("lost", 0)}
 
 
 @pages.route("/")
@@ -93,10 +15,9 @@ def home():
     for found in current_app.extensions["kehu_plugins"].hook("dashboard_widgets")(user=current_user):
         widgets.extend(found or [])
     can_read = current_user.has_permission("customer.read")
-    total = db.session.scalar(select(func.count(Customer.id)).where(*_visible())) if can_read else None
-    planned = db.session.scalar(select(func.count(Interaction.id)).where(
-        Interaction.status == "planned", Interaction.user_id == current_user.id))
-    return render_template("dashboard/dashboard.html", total=total, planned=planned, widgets=widgets, can_read=can_read)
+    total = query.total_customers(current_user) if can_read else None
+    return render_template("dashboard/dashboard.html", total=total, planned=query.planned_count(current_user),
+                           widgets=widgets, can_read=can_read)
 
 
 @pages.route("/dashboard/data")
@@ -104,4 +25,5 @@ def home():
 @require("customer.read")
 def dashboard_data():
     """The chart data as JSON; every figure counts only customers the user may see."""
-    return jsonify(growth=growth(), counties=by_county(), industries=by_industry(), funnel=funnel())
+    return jsonify(growth=query.growth(current_user), counties=query.by_county(current_user),
+                   industries=query.by_industry(current_user), funnel=query.funnel(current_user))

@@ -15,8 +15,8 @@ from flask import g, has_request_context, request
 from sqlalchemy import JSON, ForeignKey, String, event, insert, inspect
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kehu.platform.db import db
 from kehu.platform.columns import UTCDateTime
+from kehu.platform.db import db
 from kehu.platform.session import PENDING, KehuSession
 from kehu.platform.time import utcnow
 

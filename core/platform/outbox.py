@@ -14,8 +14,8 @@ from sqlalchemy import JSON, Integer, String, Text, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
-from kehu.platform.db import db
 from kehu.platform.columns import UTCDateTime
+from kehu.platform.db import db
 from kehu.platform.session import after_commit
 from kehu.platform.tasks import RELAY_TASK, dispatch
 from kehu.platform.time import utcnow

@@ -4,6 +4,8 @@ from flask_babel import gettext as _
 from marshmallow import Schema, fields
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from kehu.platform.messages import translated
+
 PROBLEM_TYPE = "about:blank"
 MEDIA_TYPE = "application/problem+json"
 
@@ -26,7 +28,7 @@ def wants_problem() -> bool:
 def from_http_exception(error: HTTPException):
     """Problem for an HTTPException; smorest puts validation messages in ``error.data``."""
     data = getattr(error, "data", None) or {}
-    errors = data.get("messages") or data.get("errors")
+    errors = translated(data.get("messages") or data.get("errors"))
     detail = data.get("message") or (error.description if error.code != 500 else None)
     response = problem(error.code or 500, error.name, detail, errors=errors)
     for key, value in (data.get("headers") or {}).items():
