@@ -7,6 +7,8 @@ import json
 import os
 from pathlib import Path
 
+from kehu.platform.time import CHINA_TZ_NAME
+
 LOCALES = ("zh_Hans_CN", "en")  # Chinese first; the source language of every UI string
 
 
@@ -54,10 +56,10 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
             "task_reject_on_worker_lost": True,
             "worker_prefetch_multiplier": 1,
             "broker_connection_retry_on_startup": True,
-            "timezone": "Asia/Shanghai",
+            "timezone": CHINA_TZ_NAME,
         },
         "BABEL_DEFAULT_LOCALE": _env("LOCALE", "zh_Hans_CN"),
-        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "BABEL_DEFAULT_TIMEZONE": CHINA_TZ_NAME,
         "PLUGIN_STATE_TTL": float(_env("PLUGIN_STATE_TTL", "1.0")),
         "API_TITLE": "kehu API",
         "API_VERSION": "v1",

@@ -14,7 +14,7 @@ from kehu.plugins.base import Plugin
 from kehu.plugins.hookspecs import hookimpl
 from kehu.plugins.model_base import PluginModel
 from kehu_sdk import signals
-from kehu_sdk.blueprints import PluginBlueprint
+from kehu_sdk.blueprints import PluginApi, PluginBlueprint
 from kehu_sdk.db import db
 from kehu_sdk.errors import PluginError, SettingsInvalid, ValidationError
 from kehu_sdk.plugins import is_enabled, settings_of
@@ -36,7 +36,7 @@ def __getattr__(name):
 
 
 __all__ = [
-    "API_VERSION", "CORE_VERSION", "CoreVersionError", "KehuDeprecationWarning", "Plugin", "PluginBlueprint", "PluginSchema",
+    "API_VERSION", "CORE_VERSION", "CoreVersionError", "KehuDeprecationWarning", "Plugin", "PluginApi", "PluginBlueprint", "PluginSchema",
     "PluginError", "PluginModel", "SettingsInvalid", "ValidationError", "WebhookReceiver", "core_satisfies",
     "db", "deprecated", "enqueue_outbox", "hookimpl", "is_enabled", "outbox_consumer", "require_core",
     "settings_of", "signals", "task", "warn_deprecated",

@@ -6,6 +6,11 @@ CHINA_TZ = ZoneInfo("Asia/Shanghai")
 CHINA_TZ_NAME = "Asia/Shanghai"
 
 
+def zone(name: str | None) -> ZoneInfo:
+    """A configured time zone (a plugin setting, say); China time when none is given."""
+    return ZoneInfo(name) if name and name != CHINA_TZ_NAME else CHINA_TZ
+
+
 def utcnow() -> datetime:
     """Now, aware, in UTC: what every timestamp column stores."""
     return datetime.now(timezone.utc)
