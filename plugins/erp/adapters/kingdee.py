@@ -1,12 +1,12 @@
 """Kingdee K/3 Cloud (金蝶云星空) WebAPI: session login, then ExecuteBillQuery and Save.
 
-Times in K/3 Cloud are the server's local time without offset; kehu reads them as Beijing time.
+Times in K/3 Cloud are the server's local time without offset; kehu reads them as China time.
 """
-from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 from flask_babel import gettext as _
 
+from kehu_sdk.time import china_time, from_china
 from kehu_plugins.erp.adapters.base import ErpCustomer, ErpDocument, ErpError, HttpAdapter, to_decimal
 
 STUB = "Kingdee.BOS.WebApi.ServicesStub"
@@ -15,7 +15,6 @@ LOGIN_APP_SECRET = f"{STUB}.AuthService.LoginByAppSecret.common.kdsvc"
 BILL_QUERY = f"{STUB}.DynamicFormService.ExecuteBillQuery.common.kdsvc"
 SAVE = f"{STUB}.DynamicFormService.Save.common.kdsvc"
 SESSION_LOST = "会话信息已丢失"
-BEIJING = ZoneInfo("Asia/Shanghai")
 PAGE = 2000  # the most ExecuteBillQuery returns per call
 LOGIN_OK = 1
 
@@ -36,11 +35,11 @@ ID_KEY = {"BD_Customer": "FCUSTID"}
 def _parse_local(value) -> datetime | None:
     if not value:
         return None
-    return datetime.fromisoformat(str(value)[:19]).replace(tzinfo=BEIJING).astimezone(timezone.utc)
+    return from_china(datetime.fromisoformat(str(value)[:19]))
 
 
 def _local_text(moment: datetime) -> str:
-    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S")
+    return china_time(moment, "%Y-%m-%d %H:%M:%S")
 
 
 def _state(document_status, cancel_status) -> str:

@@ -1,25 +1,24 @@
 """Customer facts from ERP purchase history: "bought more than 3 times in the last 90 days"."""
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
-from kehu_sdk.customers import Customer, create_customer
+from kehu_sdk.customers import Customer
 from kehu_sdk.db import db
-from kehu_plugins.erp.facts import FactInvalid, last_order_date, order_amount, order_count
+from kehu_sdk.time import china_now
 from kehu_plugins.erp.models import ErpSalesOrder
+from kehu_plugins.erp.service.facts import FactInvalid, last_order_date, order_amount, order_count
 
-TODAY = datetime.now(ZoneInfo("Asia/Shanghai")).date()
+TODAY = china_now().date()
 
 
 @pytest.fixture
-def shoppers(app, enable_plugins, make_user):
+def shoppers(app, enable_plugins, make_customer):
     """Four customers with different histories (orders written as a pull would write them)."""
     enable_plugins("erp")
     app.extensions["kehu_plugins"].save_settings("erp", {"push_customers": False})
-    admin = make_user("admin")
     history = {
         "常客": [(5, "1000", "confirmed"), (20, "500", "confirmed"), (40, "800", "confirmed"), (80, "200", "confirmed")],
         "老客": [(100, "9000", "confirmed"), (200, "9000", "confirmed"), (300, "9000", "confirmed"),
@@ -30,7 +29,7 @@ def shoppers(app, enable_plugins, make_user):
     ids = {}
     serial = 0
     for name, orders in history.items():
-        customer = create_customer({"name": name}, admin)
+        customer = make_customer(name=name, phone=None)
         ids[name] = customer.id
         for days_ago, amount, state in orders:
             serial += 1

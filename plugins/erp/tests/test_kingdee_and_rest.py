@@ -3,10 +3,10 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from kehu_sdk.customers import Customer, create_customer, update_customer
+from kehu_sdk.customers import Customer, update_customer
 from kehu_sdk.db import db
 from kehu_plugins.erp.models import ErpCustomerLink, ErpInvoice, ErpPayment, ErpSalesOrder
-from kehu_plugins.erp.sync import execute_run, start_run
+from kehu_plugins.erp.service.sync import execute_run, start_run
 
 KD = "/k3cloud/Kingdee.BOS.WebApi.ServicesStub."
 
@@ -94,9 +94,9 @@ def test_kingdee_app_secret_login(app, fake_kingdee, configure_erp, fake_constan
     assert fake_kingdee.calls[0][0] == KD + "AuthService.LoginByAppSecret.common.kdsvc"
 
 
-def test_kingdee_push_creates_then_updates_customer(app, kingdee_erp, make_user):
+def test_kingdee_push_creates_then_updates_customer(app, kingdee_erp, make_user, make_customer):
     user = make_user("admin")
-    customer = create_customer({"name": "曲阜孔府酒业", "phone": "0537-4412345"}, user)
+    customer = make_customer(user, name="曲阜孔府酒业", phone="0537-4412345")
     update_customer(customer, {"address": "曲阜市鼓楼大街 1 号"}, user)
 
     saves = [body for path, body in kingdee_erp.calls if path.endswith("Save.common.kdsvc")]
@@ -132,9 +132,9 @@ def test_generic_rest_pull_with_field_mapping(app, rest_erp):
     assert "modified_after" in query
 
 
-def test_generic_rest_push_uses_mapping_and_idempotency_key(app, rest_erp, make_user):
+def test_generic_rest_push_uses_mapping_and_idempotency_key(app, rest_erp, make_user, make_customer):
     user = make_user("admin")
-    customer = create_customer({"name": "滨州冬枣园", "email": "dz@example.cn"}, user)
+    customer = make_customer(user, name="滨州冬枣园", email="dz@example.cn", phone=None)
     update_customer(customer, {"phone": "13905431234"}, user)
 
     posts = [(m, b) for m, b in rest_erp.calls if m.startswith(("POST", "PATCH"))]

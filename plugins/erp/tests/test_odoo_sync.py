@@ -3,11 +3,11 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from kehu_sdk.customers import Customer, create_customer, update_customer
+from kehu_sdk.customers import Customer, update_customer
 from kehu_sdk.db import db
 from kehu_sdk.interactions import Interaction
 from kehu_plugins.erp.models import ErpConnection, ErpCustomerLink, ErpInvoice, ErpPayment, ErpSalesOrder, ErpSyncRun
-from kehu_plugins.erp.sync import execute_run, start_run
+from kehu_plugins.erp.service.sync import execute_run, start_run
 
 
 def sync(*entities, trigger="manual"):
@@ -90,10 +90,10 @@ def test_conflict_rule_erp_owns_name_kehu_owns_phone(app, odoo_erp, make_user):
     assert customer.email == "dc@example.cn"          # empty in kehu: filled from the ERP
 
 
-def test_pull_matches_existing_customer_by_phone(app, odoo_erp, make_user):
+def test_pull_matches_existing_customer_by_phone(app, odoo_erp, make_user, make_customer):
     app.extensions["kehu_plugins"].save_settings("erp", {**app.extensions["kehu_plugins"].settings_of("erp"),
                                                          "push_customers": False})
-    existing = create_customer({"name": "张伟", "kind": "person", "phone": "138 0537 1234"}, make_user("admin"))
+    existing = make_customer(name="张伟", kind="person", phone="138 0537 1234")
     assert odoo_erp.records["res.partner"] == {}  # not pushed
     odoo_erp.add("res.partner", name="张伟（个体）", phone="+86 13805371234", parent_id=False)
 
@@ -158,7 +158,7 @@ def test_invalid_phone_from_erp_is_dropped_with_a_note(app, odoo_erp):
 
 
 def test_new_orders_announce_erp_order_synced(app, odoo_erp):
-    from kehu_plugins.erp.sync import erp_order_synced
+    from kehu_plugins.erp.service.pull import erp_order_synced
     seen = []
 
     def receiver(sender, **kwargs):

@@ -3,10 +3,10 @@ import json
 
 from sqlalchemy import select, text
 
-from kehu_sdk.customers import Customer, create_customer, update_customer
+from kehu_sdk.customers import Customer, update_customer
 from kehu_sdk.db import db
 from kehu_plugins.erp.models import ErpCustomerLink, ErpSyncRun
-from kehu_plugins.erp.sync import execute_run, start_run
+from kehu_plugins.erp.service.sync import execute_run, start_run
 
 
 def odoo_writes(fake):
@@ -45,9 +45,9 @@ def relay_sweep(app):
     return app.extensions["celery"].tasks["kehu.outbox.relay"].apply().get()
 
 
-def test_update_survives_erp_outage_and_arrives_exactly_once(app, odoo_erp, make_user):
+def test_update_survives_erp_outage_and_arrives_exactly_once(app, odoo_erp, make_user, make_customer):
     user = make_user("admin")
-    customer = create_customer({"name": "菏泽牡丹园", "phone": "13805371234"}, user)
+    customer = make_customer(user, name="菏泽牡丹园", phone="13805371234")
     odoo_erp.calls.clear()
     odoo_erp.fail_next = 3  # the ERP answers 503 three times, then recovers
 
@@ -66,9 +66,9 @@ def test_update_survives_erp_outage_and_arrives_exactly_once(app, odoo_erp, make
     assert all(row.relayed_at is not None for row in outbox_rows())
 
 
-def test_redelivered_outbox_row_is_pushed_once(app, odoo_erp, make_user):
+def test_redelivered_outbox_row_is_pushed_once(app, odoo_erp, make_user, make_customer):
     user = make_user("admin")
-    customer = create_customer({"name": "聊城阿胶"}, user)
+    customer = make_customer(user, name="聊城阿胶", phone=None)
     update_customer(customer, {"email": "ej@example.cn"}, user)
     row = outbox_rows()[-1]
     odoo_erp.calls.clear()
@@ -78,10 +78,10 @@ def test_redelivered_outbox_row_is_pushed_once(app, odoo_erp, make_user):
     assert odoo_writes(odoo_erp) == []
 
 
-def test_lost_answer_on_create_does_not_duplicate_the_partner(app, odoo_erp, make_user):
+def test_lost_answer_on_create_does_not_duplicate_the_partner(app, odoo_erp, make_user, make_customer):
     """A create that reached Odoo but whose link was never stored is found again by its ref."""
     user = make_user("admin")
-    customer = create_customer({"name": "枣庄石榴园"}, user)
+    customer = make_customer(user, name="枣庄石榴园", phone=None)
     db.session.execute(db.delete(ErpCustomerLink))  # as if the answer had been lost
     db.session.commit()
 
@@ -91,9 +91,9 @@ def test_lost_answer_on_create_does_not_duplicate_the_partner(app, odoo_erp, mak
     assert next(iter(odoo_erp.records["res.partner"].values()))["email"] == "sl@example.cn"
 
 
-def test_only_kehu_owned_fields_are_pushed_on_update(app, odoo_erp, make_user):
+def test_only_kehu_owned_fields_are_pushed_on_update(app, odoo_erp, make_user, make_customer):
     user = make_user("admin")
-    customer = create_customer({"name": "临沂蒙山茶"}, user)
+    customer = make_customer(user, name="临沂蒙山茶", phone=None)
     odoo_erp.calls.clear()
 
     update_customer(customer, {"name": "蒙山茶叶合作社", "phone": "13905391234"}, user)
@@ -103,9 +103,9 @@ def test_only_kehu_owned_fields_are_pushed_on_update(app, odoo_erp, make_user):
     assert body["vals"]["phone"] == "+8613905391234"
 
 
-def test_unrelated_change_is_not_pushed(app, odoo_erp, make_user):
+def test_unrelated_change_is_not_pushed(app, odoo_erp, make_user, make_customer):
     user = make_user("admin")
-    customer = create_customer({"name": "威海海参"}, user)
+    customer = make_customer(user, name="威海海参", phone=None)
     odoo_erp.calls.clear()
 
     update_customer(customer, {"status": "intent"}, user)
@@ -113,10 +113,10 @@ def test_unrelated_change_is_not_pushed(app, odoo_erp, make_user):
     assert odoo_writes(odoo_erp) == []
 
 
-def test_refused_push_is_logged_as_failed_run(app, fake_odoo, configure_erp, make_user):
+def test_refused_push_is_logged_as_failed_run(app, fake_odoo, configure_erp, make_user, make_customer):
     configure_erp("odoo", fake_odoo.url, odoo_database="jining_farm", odoo_api_key="expired-key")
 
-    create_customer({"name": "日照绿茶"}, make_user("admin"))
+    make_customer(name="日照绿茶", phone=None)
 
     run = db.session.scalar(select(ErpSyncRun).where(ErpSyncRun.trigger == "push"))
     assert run.status == "failed" and "Invalid apikey" in run.errors[0]["message"]
@@ -131,9 +131,9 @@ def test_pulled_changes_are_not_pushed_back(app, odoo_erp):
     assert odoo_writes(odoo_erp) == []
 
 
-def test_disabled_plugin_pushes_nothing(app, odoo_erp, make_user):
+def test_disabled_plugin_pushes_nothing(app, odoo_erp, make_user, make_customer):
     app.extensions["kehu_plugins"].disable("erp")
 
-    create_customer({"name": "烟台苹果"}, make_user("admin"))
+    make_customer(name="烟台苹果", phone=None)
 
     assert odoo_writes(odoo_erp) == []

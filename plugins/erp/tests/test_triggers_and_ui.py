@@ -9,7 +9,7 @@ from standardwebhooks import Webhook
 from kehu_sdk.customers import Customer
 from kehu_sdk.db import db
 from kehu_plugins.erp.models import ErpSalesOrder, ErpSyncRun
-from kehu_plugins.erp.webhook import handle_webhook
+from kehu_plugins.erp.service.webhook import handle_webhook
 
 WEBHOOK_SECRET = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
@@ -41,8 +41,9 @@ def test_api_sync_runs_and_is_listed(app, odoo_erp, operator, api_client_as):
     body = response.get_json()
     assert body["status"] == "success" and body["trigger"] == "manual"  # eager tasks: already done
     assert body["counts"]["orders"]["created"] == 1 and "invoices" not in body["counts"]
-    listed = client.get("/api/v1/erp/runs").get_json()
-    assert listed["total"] == 1 and listed["items"][0]["id"] == body["id"]
+    listed = client.get("/api/v1/erp/runs")
+    assert json.loads(listed.headers["X-Pagination"])["total"] == 1  # the one pagination envelope
+    assert [run["id"] for run in listed.get_json()] == [body["id"]]
     assert client.get(f"/api/v1/erp/runs/{body['id']}").get_json()["counts"] == body["counts"]
 
 
@@ -51,7 +52,30 @@ def test_api_sync_validates_entities(app, odoo_erp, operator, api_client_as):
 
     assert response.status_code == 422
     assert response.mimetype == "application/problem+json"
+    assert response.get_json()["errors"] == {"json": {"entities": ["无效的同步对象"]}}
+    assert response.get_json()["detail"] == "entities 只能包含：customers, orders, invoices, payments"
     assert db.session.scalar(select(db.func.count(ErpSyncRun.id))) == 0
+
+
+def test_api_sync_without_a_body_syncs_everything(app, odoo_erp, operator, api_client_as):
+    response = api_client_as(operator).post("/api/v1/erp/sync")
+
+    assert response.status_code == 202, response.get_json()
+    assert response.get_json()["entities"] == ["customers", "orders", "invoices", "payments"]
+
+
+def test_api_run_list_pages(app, odoo_erp, operator, api_client_as):
+    client = api_client_as(operator)
+    for _ in range(3):
+        client.post("/api/v1/erp/sync", json={"entities": ["customers"]})
+
+    second = client.get("/api/v1/erp/runs?page=2&page_size=2")
+
+    assert json.loads(second.headers["X-Pagination"]) == {"total": 3, "total_pages": 2, "first_page": 1,
+                                                          "last_page": 2, "page": 2, "previous_page": 1}
+    assert len(second.get_json()) == 1
+    too_big = client.get("/api/v1/erp/runs?page_size=101")
+    assert too_big.status_code == 422 and too_big.mimetype == "application/problem+json"
 
 
 def test_permissions_are_checked(app, odoo_erp, viewer, make_user, api_client_as):
@@ -115,7 +139,7 @@ def test_web_pages_need_permission(app, odoo_erp, make_user, web_client_as, view
 
 def test_customer_panel_and_menu_item(app, odoo_erp, operator, make_user, grant, web_client_as):
     seed(odoo_erp)
-    from kehu_plugins.erp.sync import execute_run, start_run
+    from kehu_plugins.erp.service.sync import execute_run, start_run
     execute_run(start_run("manual").id)
     customer = db.session.scalar(select(Customer))
     manager = app.extensions["kehu_plugins"]

@@ -12,11 +12,16 @@ from flask import current_app, has_app_context
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
 
-from kehu_sdk import enqueue_outbox, is_enabled, settings_of
+from kehu_sdk import enqueue_outbox, is_enabled
 from kehu_sdk.customers import Customer
+from kehu_sdk.db import db
+from kehu_sdk.time import utcnow
+from kehu_plugins.erp.adapters import ErpError, ErpUnavailable
+from kehu_plugins.erp.service import PUSH_CUSTOMER, connections
+from kehu_plugins.erp.service.pull import applying_pull
+from kehu_plugins.erp.service.sync import log_refused_push
 
 log = logging.getLogger(__name__)
-PUSH_TASK = "kehu.erp.push_customer"
 # Customer columns whose change is pushed (phone lives in its encrypted column).
 PUSHED_COLUMNS = ("name", "phone_encrypted", "email", "address")
 
@@ -29,12 +34,11 @@ def _changed(customer) -> bool:
 def _push_enabled() -> bool:
     if not has_app_context() or "kehu_plugins" not in current_app.extensions or not is_enabled("erp"):
         return False
-    settings = settings_of("erp")
+    settings = connections.erp_settings()
     return bool(settings.get("push_customers") and settings.get("base_url"))
 
 
 def _queue_pushes(session, flush_context):
-    from kehu_plugins.erp.sync import applying_pull
     if applying_pull.get():
         return  # the change came from the ERP: pushing it back would echo
     customers = [obj for obj in session.new if isinstance(obj, Customer)]
@@ -46,7 +50,7 @@ def _queue_pushes(session, flush_context):
     for customer in customers:
         if customer.id not in queued:  # one row per customer per transaction is enough
             queued.add(customer.id)
-            enqueue_outbox(PUSH_TASK, {"customer_id": customer.id}, session=session)
+            enqueue_outbox(PUSH_CUSTOMER, {"customer_id": customer.id}, session=session)
 
 
 def _forget_queued(session, *args):
@@ -59,3 +63,38 @@ def install_listeners():
         event.listen(Session, "after_flush", _queue_pushes)
         event.listen(Session, "after_commit", _forget_queued)
         event.listen(Session, "after_rollback", _forget_queued)
+
+
+def _push_values(customer) -> dict:
+    return {"name": customer.name, "kind": customer.kind, "phone": customer.phone, "email": customer.email,
+            "address": customer.address}
+
+
+def push_customer(customer_id: int, request_key) -> str | None:
+    """Send the customer's current kehu-owned fields to the ERP (create the partner when unlinked);
+    returns the partner's ERP id. Not committed: the outbox consumer commits with its consumption.
+
+    An unreachable ERP raises ErpUnavailable (the consumer retries; nothing is recorded, so the
+    change is never dropped). A refusal (ErpError) is logged as a failed run for a person to fix.
+    """
+    customer = db.session.get(Customer, customer_id)
+    if customer is None or customer.deleted_at is not None:
+        return None
+    try:
+        adapter = connections.open_adapter()
+        link = connections.link_of_customer(adapter.name, customer.id)
+        try:
+            external_id = adapter.push_customer(_push_values(customer), link.external_id if link else None,
+                                                reference=f"kehu-{customer.id}", request_key=request_key)
+        finally:
+            adapter.close()
+    except ErpUnavailable:
+        db.session.rollback()
+        raise
+    except ErpError as exc:
+        db.session.rollback()
+        log.warning("erp push of customer %s refused: %s", customer_id, exc)
+        log_refused_push(customer_id, str(exc))
+        return None
+    connections.save_link(adapter.name, external_id, customer.id, link, last_pushed_at=utcnow())
+    return external_id

@@ -2,7 +2,7 @@
 import re
 
 from kehu_plugins.erp.adapters import ENTITIES
-from kehu_plugins.erp.sync import erp_settings, execute_run, start_run
+from kehu_plugins.erp.service.sync import execute_run, start_run
 
 EXTERNAL_ID = re.compile(r"[\w.-]{1,80}")
 MAX_IDS = 500
@@ -14,11 +14,6 @@ ENTITY_NAMES = {
     "invoices": "invoices", "invoice": "invoices", "account.move": "invoices", "AR_receivable": "invoices",
     "payments": "payments", "payment": "payments", "account.payment": "payments", "AR_RECEIVEBILL": "payments",
 }
-
-
-def webhook_secrets() -> list[str]:
-    settings = erp_settings()
-    return [s for s in (settings.get("webhook_secret"), settings.get("webhook_secret_previous")) if s]
 
 
 def _notice(event: dict) -> dict:
@@ -49,6 +44,5 @@ def handle_webhook(event: dict):
     if not isinstance(ids, list):
         ids = []
     ids = [str(i) for i in ids if isinstance(i, (int, str)) and EXTERNAL_ID.fullmatch(str(i))][:MAX_IDS]
-    entities = [entity] if entity else list(ENTITIES)
-    run = start_run("webhook", entities)
+    run = start_run("webhook", [entity] if entity else list(ENTITIES))
     return execute_run(run.id, {entity: ids} if entity and ids else None).status

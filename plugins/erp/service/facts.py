@@ -3,20 +3,19 @@
 Each criterion is a correlated subquery over erp_sales_order, so it composes with every other
 customer filter and runs the same on SQLite and PostgreSQL. Only confirmed orders count (a
 quotation or a cancelled order is not a purchase). ``days`` limits the period to the last N
-days, counted in Beijing dates; None means all time.
+days, counted in China dates; None means all time.
 """
 import operator
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from kehu_sdk.customers import Customer
+from kehu_sdk.time import china_now
 from kehu_plugins.erp.models import ErpSalesOrder
 
-BEIJING = ZoneInfo("Asia/Shanghai")
 OPS = {"eq": operator.eq, "gt": operator.gt, "gte": operator.ge, "lt": operator.lt, "lte": operator.le}
 
 
@@ -29,7 +28,7 @@ def _orders_of_customer(days):
     if days is not None:
         if int(days) < 1:
             raise FactInvalid("days must be at least 1")
-        where.append(ErpSalesOrder.order_date > datetime.now(BEIJING).date() - timedelta(days=int(days)))
+        where.append(ErpSalesOrder.order_date > china_now().date() - timedelta(days=int(days)))
     return where
 
 
