@@ -215,3 +215,23 @@ def test_documents_are_committed_in_batches_and_a_refused_one_holds_the_cursor(a
                            "message": "ERP 中找不到客户 9999"}]
     assert db.session.scalar(select(db.func.count(ErpSalesOrder.id))) == 249
     assert db.session.get(ErpConnection, "odoo").cursors["orders"][:19] == refused_at.replace(" ", "T")
+
+
+def test_phone_match_is_kehus_one_rule_passing_over_linked_customers(app, odoo_erp, make_customer, make_contact):
+    manager = app.extensions["kehu_plugins"]
+    manager.save_settings("erp", {**manager.settings_of("erp"), "push_customers": False})
+    older = make_customer(name="金乡大蒜一厂", phone="13805371234")
+    newer = make_customer(name="金乡大蒜二厂", phone="13805371234")
+    by_contact = make_customer(name="鱼台米业", phone=None)
+    make_contact(by_contact, name="李会计", phone="13905371111")
+    odoo_erp.add("res.partner", name="金乡大蒜一厂", phone="13805371234", parent_id=False)
+    odoo_erp.add("res.partner", name="金乡大蒜二厂", phone="13805371234", parent_id=False)
+    odoo_erp.add("res.partner", name="鱼台米业", phone="13905371111", parent_id=False)
+
+    run = sync("customers")
+
+    assert run.counts["customers"] == {"created": 0, "updated": 3, "skipped": 0, "failed": 0}
+    links = dict(db.session.execute(select(ErpCustomerLink.external_id, ErpCustomerLink.customer_id)).all())
+    # the oldest customer with the number first; the next partner passes over it, being linked already
+    assert sorted(links.values()) == sorted([older.id, newer.id, by_contact.id])
+    assert links[min(links)] == older.id
