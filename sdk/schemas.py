@@ -3,9 +3,14 @@
 Core's OpenAPI names a schema after its class (``CampaignSchema`` → ``Campaign``); two plugins with a
 ``CampaignSchema`` would overwrite each other's component. A ``PluginSchema`` says its plugin
 (``__plugin__ = "sms"``) and appears as ``sms.Campaign``; unknown input fields are refused.
+
+Field types with core's input rules, so plugin input the database cannot store is a 422, never a
+500: ``Text`` (no NUL characters), ``TrimmedString`` (and without surrounding spaces), ``Moment``
+(typed without an offset it is China time; it must exist in UTC).
 """
 from marshmallow import RAISE, Schema
 
+from kehu.platform.schema_fields import Moment, Text, TrimmedString
 from kehu.plugins.naming import check_plugin_name
 
 
@@ -23,4 +28,4 @@ class PluginSchema(Schema):
         check_plugin_name(plugin)
 
 
-__all__ = ["PluginSchema"]
+__all__ = ["Moment", "PluginSchema", "Text", "TrimmedString"]
