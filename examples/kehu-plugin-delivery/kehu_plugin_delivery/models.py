@@ -1,11 +1,11 @@
 """The plugin's one table; like every plugin table its name starts with ``delivery_``."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, select
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kehu_sdk import PluginModel
-from kehu_sdk.db import UTCDateTime, db, utcnow
+from kehu_sdk.db import UTCDateTime, utcnow
 
 
 class Receipt(PluginModel):
@@ -21,10 +21,7 @@ class Receipt(PluginModel):
     signed_by: Mapped[str] = mapped_column(String(60))
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     pieces: Mapped[int | None] = mapped_column(Integer)
-    webhook_id: Mapped[str] = mapped_column(String(200))
+    # who reported it: the provider's webhook (its webhook-id) or a user (recorded_by, a user id)
+    webhook_id: Mapped[str | None] = mapped_column(String(200))
+    recorded_by: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-
-
-def recent_receipts(customer_id: int, limit: int) -> list[Receipt]:
-    return db.session.scalars(select(Receipt).where(Receipt.customer_id == customer_id)
-                              .order_by(Receipt.signed_at.desc(), Receipt.id.desc()).limit(limit)).all()

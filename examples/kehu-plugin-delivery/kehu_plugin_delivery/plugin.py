@@ -1,24 +1,16 @@
-"""送货签收: a setting, a table, a webhook receiver, an interaction kind and a customer panel."""
-from datetime import timedelta, timezone
-
-from flask import render_template
+"""送货签收: a setting, a table, a webhook receiver, an API, a permission, an interaction kind and a panel."""
 from flask_babel import lazy_gettext as _l
-from markupsafe import Markup
 
-from kehu_sdk import Plugin, PluginBlueprint, WebhookReceiver, hookimpl
+from kehu_sdk import Plugin, WebhookReceiver, hookimpl
 
-from kehu_plugin_delivery.models import recent_receipts
-from kehu_plugin_delivery.receiving import handle_signed
-
-BEIJING = timezone(timedelta(hours=8))
-# no routes: it puts templates/delivery/ on the template path
-blueprint = PluginBlueprint("delivery", __name__)
+from kehu_plugin_delivery import api, views
+from kehu_plugin_delivery.service import handle_signed, webhook_secrets
 
 
 class DeliveryPlugin(Plugin):
     name = "delivery"
     title = _l("送货签收")
-    version = "0.1.0"
+    version = "0.2.0"
     requires_core = ">=0.1"
     settings_schema = {
         "type": "object",
@@ -32,17 +24,17 @@ class DeliveryPlugin(Plugin):
         "additionalProperties": False,
     }
 
-    def webhook_secrets(self) -> list[str]:
-        secret = self.settings.get("webhook_secret")
-        return [secret] if secret else []
-
     @hookimpl
     def register_blueprints(self):
-        return [blueprint]
+        return [views.pages, api.api]
 
     @hookimpl
     def webhook_receivers(self):
-        return [WebhookReceiver(source="delivery", secrets=self.webhook_secrets, handle=handle_signed)]
+        return [WebhookReceiver(source="delivery", secrets=webhook_secrets, handle=handle_signed)]
+
+    @hookimpl
+    def permissions(self):
+        return {"delivery.record": _l("登记送货签收")}
 
     @hookimpl
     def interaction_kinds(self):
@@ -50,6 +42,4 @@ class DeliveryPlugin(Plugin):
 
     @hookimpl
     def customer_panels(self, customer, user):
-        receipts = recent_receipts(customer.id, self.settings["panel_limit"])
-        html = render_template("delivery/panel.html", receipts=receipts, beijing=BEIJING)
-        return [{"title": _l("送货签收"), "html": Markup(html)}]  # rendered (and escaped) by our template
+        return [{"title": _l("送货签收"), "html": views.customer_panel(customer.id, self.settings["panel_limit"])}]

@@ -7,21 +7,18 @@ import pytest
 from sqlalchemy import func, select
 
 from kehu_sdk import SettingsInvalid
-from kehu_sdk.customers import Customer
 from kehu_sdk.db import db
 from kehu_sdk.interactions import Interaction
 
 from kehu_plugin_delivery.models import Receipt
-from kehu_plugin_delivery.receiving import delivery_signed, handle_signed
+from kehu_plugin_delivery.service import delivery_signed, handle_signed
 
 
 @pytest.fixture
-def farm(client_as_role):
+def farm(client_as_role, make_customer):
     """A customer (a cooperative in Liaocheng) whose phone the provider reports as consignee."""
     sales = client_as_role("sales", api=True)
-    created = sales.post("/api/v1/customers", json={"name": "聊城市茌平区绿源蔬菜合作社", "phone": "13805371234"})
-    assert created.status_code == 201, created.json
-    return db.session.get(Customer, created.json["id"]), sales
+    return make_customer(sales.user, name="聊城市茌平区绿源蔬菜合作社", phone="13805371234"), sales
 
 
 def event(body: bytes, webhook_id="msg_1"):
@@ -61,6 +58,29 @@ def test_an_unknown_consignee_is_kept_without_a_customer(farm, provider):
     [receipt] = receipts()
     assert receipt.customer_id is None
     assert db.session.scalar(select(func.count()).select_from(Interaction)) == 0
+
+
+def test_the_consignee_is_matched_by_kehus_one_rule(make_customer, make_contact, provider):
+    """A customer's own phone before a contact's; among customers with the same number the oldest."""
+    shop = make_customer(name="东阿阿胶专卖店", phone=None)  # the oldest, but only its contact has the number
+    make_contact(shop, name="赵店长", phone="13805379999")
+    first = make_customer(name="茌平县第一蔬菜合作社", phone="13805379999")
+    make_customer(name="茌平县第一蔬菜合作社（重复录入）", phone="13805379999")
+    station = make_customer(name="阳谷物流站", phone=None)
+    make_contact(station, name="钱站长", phone="13805378888")
+
+    handle_signed(event(provider.event(waybill_no="SF100", phone="138 0537 9999")))
+    handle_signed(event(provider.event(waybill_no="SF200", phone="13805378888"), webhook_id="msg_2"))
+
+    assert {r.waybill_no: r.customer_id for r in receipts()} == {"SF100": first.id, "SF200": station.id}
+
+
+def test_a_repeated_report_keeps_the_receipts_customer(farm, provider):
+    customer, _ = farm
+    handle_signed(event(provider.event()))
+    handle_signed(event(provider.event(phone="13900000000"), webhook_id="msg_2"))  # number unknown to kehu
+    [receipt] = receipts()
+    assert receipt.customer_id == customer.id and receipt.webhook_id == "msg_2"
 
 
 @pytest.mark.parametrize("change", [{"waybill_no": ""}, {"signed_at": "昨天"}, {"pieces": -1}, {"signed_by": None}])
