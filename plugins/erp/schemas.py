@@ -10,8 +10,7 @@ class Amount(fields.Decimal):
     """Yuan with two decimals, as a string ("12800.50"): exact, unlike a JSON number."""
 
     def __init__(self, **kwargs):
-        super().__init__(places=2, as_string=True,
-                         metadata={"type": "string", "format": "decimal", "example": "12800.50"}, **kwargs)
+        super().__init__(places=2, as_string=True, metadata={"type": "string", "format": "decimal"}, **kwargs)
 
 
 class ErpSchema(PluginSchema):
