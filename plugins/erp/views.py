@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from kehu_sdk import PluginBlueprint
 from kehu_sdk.db import db
-from kehu_sdk.plugins import masked_settings_of
+from kehu_sdk.plugins import SECRET_MASK, masked_settings_of
 from kehu_sdk.web import current_user, login_required, require_permission
 from kehu_plugins.erp.adapters import ENTITIES
 from kehu_plugins.erp.models import ErpSyncRun
@@ -32,8 +32,9 @@ def runs_page():
     admin_url = None
     if current_user.has_permission("plugin.manage") and ADMIN_SETTINGS in current_app.view_functions:
         admin_url = url_for(ADMIN_SETTINGS, name="erp")
-    return render_template("erp/runs.html", runs=runs, settings=masked_settings_of("erp"), admin_url=admin_url,
-                           entities=ENTITIES, labels=LABELS, can_sync=current_user.has_permission("erp.sync"))
+    return render_template("erp/runs.html", runs=runs, settings=masked_settings_of("erp"), secret_mask=SECRET_MASK,
+                           admin_url=admin_url, entities=ENTITIES, labels=LABELS,
+                           can_sync=current_user.has_permission("erp.sync"))
 
 
 @pages.route("/runs/<id:run_id>")
