@@ -74,9 +74,10 @@ def never_started(run: ErpSyncRun) -> bool:
     return run.status == "failed" and run.started_at is None
 
 
-def sync_now(trigger: str, entities=None) -> ErpSyncRun:
-    """Start and execute a run in this process (the CLI, scheduled and webhook runs)."""
-    return execute_run(start_run(trigger, entities).id)
+def sync_now(trigger: str, entities=None, ids: dict | None = None) -> ErpSyncRun:
+    """Start and execute a run in this process (the CLI, scheduled and webhook runs); ``ids``
+    ({entity: [ids]}) limits it to those records."""
+    return execute_run(start_run(trigger, entities).id, ids)
 
 
 def run_is_busy() -> bool:

@@ -1,8 +1,7 @@
 """Inbound ERP webhooks (``POST /webhooks/erp``): a change notice becomes a sync of those records."""
 import re
 
-from kehu_plugins.erp.adapters import ENTITIES
-from kehu_plugins.erp.service.sync import execute_run, start_run
+from kehu_plugins.erp.service.sync import sync_now
 
 EXTERNAL_ID = re.compile(r"[\w.-]{1,80}")
 MAX_IDS = 500
@@ -44,5 +43,4 @@ def handle_webhook(event: dict):
     if not isinstance(ids, list):
         ids = []
     ids = [str(i) for i in ids if isinstance(i, (int, str)) and EXTERNAL_ID.fullmatch(str(i))][:MAX_IDS]
-    run = start_run("webhook", [entity] if entity else list(ENTITIES))
-    return execute_run(run.id, {entity: ids} if entity and ids else None).status
+    return sync_now("webhook", [entity] if entity else None, {entity: ids} if entity and ids else None).status
