@@ -77,7 +77,8 @@ def _enable_the_plugin_of(case, app):
     """A plugin's operations (/api/v1/<plugin>/...) are fuzzed with the plugin enabled: disabled, they
     would answer nothing but 404."""
     manager = app.extensions["kehu_plugins"]
-    name = case.operation.path.split("/")[3]
+    parts = case.operation.path.split("/")  # "", "api", "v1", "<plugin>", ...
+    name = parts[3] if len(parts) > 3 else None
     if name in manager.installed and not manager.is_enabled(name):
         manager.enable(name)
 
