@@ -11,6 +11,7 @@ from flask_smorest import Blueprint as SmorestBlueprint
 
 from kehu.extensions import csrf
 from kehu.plugins.naming import RESERVED_NAMES, check_plugin_name
+from kehu_sdk.versions import warn_deprecated
 
 
 class PluginBlueprint(Blueprint):
@@ -24,6 +25,8 @@ class PluginBlueprint(Blueprint):
     def __init__(self, plugin_name: str, import_name: str, *, name: str | None = None,
                  url_prefix: str | None = None, api: bool = False, **kwargs):
         check_plugin_name(plugin_name)
+        if api:  # a JSON API belongs in the OpenAPI
+            warn_deprecated("kehu_sdk.PluginBlueprint(..., api=True)", "kehu_sdk.PluginApi (flask-smorest, in the OpenAPI)")
         name = name or plugin_name
         if name != plugin_name and not name.startswith(f"{plugin_name}_"):
             raise ValueError(f"blueprint {name!r} of plugin {plugin_name!r} must be named "

@@ -57,7 +57,8 @@ def test_deprecated_names_warn_and_still_work(monkeypatch):
 
 def test_plugin_blueprint_stays_in_its_name_and_url_space():
     assert PluginBlueprint("delivery", __name__).url_prefix == "/delivery"
-    api = PluginBlueprint("delivery", __name__, name="delivery_api", api=True)
+    with pytest.warns(KehuDeprecationWarning, match="use kehu_sdk.PluginApi"):
+        api = PluginBlueprint("delivery", __name__, name="delivery_api", api=True)
     assert (api.name, api.url_prefix, api.is_api) == ("delivery_api", "/api/v1/delivery", True)
     assert PluginBlueprint("delivery", __name__, name="delivery_admin", url_prefix="/delivery/admin/").url_prefix \
         == "/delivery/admin"
@@ -71,6 +72,19 @@ def test_plugin_blueprint_stays_in_its_name_and_url_space():
         PluginBlueprint("customers", __name__)
     with pytest.raises(ValueError, match="lowercase"):
         PluginBlueprint("Delivery", __name__)
+
+
+def test_plugin_api_is_a_smorest_blueprint_in_its_url_space():
+    from flask_smorest import Blueprint as SmorestBlueprint
+
+    from kehu_sdk import PluginApi
+    api = PluginApi("delivery", __name__)
+    assert isinstance(api, SmorestBlueprint)
+    assert (api.name, api.url_prefix, api.is_api) == ("delivery_api", "/api/v1/delivery", True)
+    with pytest.raises(ValueError, match="must start with 'delivery_'"):
+        PluginApi("delivery", __name__, name="orders")
+    with pytest.raises(ValueError, match="reserved"):
+        PluginApi("customers", __name__)
 
 
 def test_plugin_model_enforces_the_table_prefix():
