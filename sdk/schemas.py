@@ -6,11 +6,12 @@ Core's OpenAPI names a schema after its class (``CampaignSchema`` → ``Campaign
 
 Field types with core's input rules, so plugin input the database cannot store is a 422, never a
 500: ``Text`` (no NUL characters), ``TrimmedString`` (and without surrounding spaces), ``Moment``
-(typed without an offset it is China time; it must exist in UTC).
+(typed without an offset it is China time; it must exist in UTC), ``RowId`` (an id within the
+INTEGER range), ``JsonObject`` (a JSON object stored as it is: no NaN, no NUL).
 """
 from marshmallow import RAISE, Schema
 
-from kehu.platform.schema_fields import Moment, Text, TrimmedString
+from kehu.platform.schema_fields import JsonObject, Moment, RowId, Text, TrimmedString
 from kehu.plugins.naming import check_plugin_name
 
 
@@ -28,4 +29,4 @@ class PluginSchema(Schema):
         check_plugin_name(plugin)
 
 
-__all__ = ["Moment", "PluginSchema", "Text", "TrimmedString"]
+__all__ = ["JsonObject", "Moment", "PluginSchema", "RowId", "Text", "TrimmedString"]
