@@ -5,10 +5,10 @@
         --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
 
 Data: ../shared/tools/gen_customers.py (all with SMS consent), bulk-inserted. The provider is the
-Aliyun fake (kehu_plugins.sms.fake_providers) in its own process: it verifies every V3 signature
-and answers isv.BUSINESS_LIMIT_CONTROL above --rate per second (burst rate/10). kehu sends
-through the official Aliyun SDK with the real task code (``kehu.sms.run_campaign``, eager) in
---workers processes sharing the database rate limit. Reported: wall time of the sending phase,
+Aliyun fake (plugins/sms/tests/sms_fakes.py, the plugin's test support) in its own process: it
+verifies every V3 signature and answers isv.BUSINESS_LIMIT_CONTROL above --rate per second (burst
+rate/10). kehu sends through the official Aliyun SDK with the real task code (``kehu.sms.run_campaign``,
+eager) in --workers processes sharing the database rate limit. Reported: wall time of the sending phase,
 achieved messages per second, its ratio to the limit, throttled answers, and whether every
 recipient was accepted exactly once.
 """
@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 from kehu_sdk.testing import throwaway_database
 
 GEN = Path(__file__).resolve().parents[2] / "shared" / "tools" / "gen_customers.py"
+FAKES = Path(__file__).resolve().parents[1] / "plugins" / "sms" / "tests"  # sms_fakes.py: the fake providers
 PII_KEY = "bench-pii-key"
 
 
@@ -49,7 +50,8 @@ def _app(url, instance):
 
 
 def _fake_provider(rate, endpoint_out, stop, stats_out):
-    from kehu_plugins.sms.fake_providers import FakeAliyunSms
+    sys.path.insert(0, str(FAKES))  # a spawned process: sys.path as at start
+    from sms_fakes import FakeAliyunSms
     fake = FakeAliyunSms(rate_limit=rate).start()
     endpoint_out.put(fake.endpoint)
     stop.wait()
@@ -131,8 +133,8 @@ def main():
             from kehu.extensions import db
             from kehu.plugins import migrations as plugin_migrations
             from kehu_plugins.sms import campaigns
-            from kehu_plugins.sms.fake_providers import TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET
             from kehu_plugins.sms.models import SmsCampaign, SmsMessage, SmsTemplate
+            from sms_fakes import TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET
             upgrade()
             manager = app.extensions["kehu_plugins"]
             for plugin in manager.installed.values():
@@ -199,4 +201,5 @@ def main():
 
 if __name__ == "__main__":
     os.environ.setdefault("KEHU_PII_KEY", PII_KEY)
+    sys.path.insert(0, str(FAKES))
     main()

@@ -1,12 +1,19 @@
 """Fixtures for the SMS plugin: the plugin enabled, users holding sms.* permissions, customers,
-and the loopback fake provider servers."""
+and the loopback fake provider servers (``sms_fakes.py`` beside this file: test support, not plugin code)."""
+import sys
+from pathlib import Path
+
 import pytest
 
 from kehu_sdk.customers import create_customer
 from kehu_sdk.db import db
 
-from kehu_plugins.sms.fake_providers import (TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET, FakeAliyunSms,
-                                             FakeTencentSms)
+# the tests folder is no package (--import-mode=importlib): its support module is found by path
+HERE = str(Path(__file__).resolve().parent)
+if HERE not in sys.path:
+    sys.path.insert(0, HERE)
+
+from sms_fakes import TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET, FakeAliyunSms, FakeTencentSms  # noqa: E402
 
 SMS_PERMISSIONS = ["sms.read", "sms.send", "sms.manage"]
 

@@ -11,6 +11,7 @@ from kehu_sdk.interactions import Interaction
 from kehu_plugins.sms import campaigns, rate_limit
 from kehu_plugins.sms.models import SmsCampaign, SmsMessage
 from kehu_plugins.sms.providers import AliyunProvider
+from sms_fakes import FakeAliyunSms
 
 
 @pytest.fixture
@@ -196,7 +197,6 @@ def test_rate_limit_is_shared_and_respected(client, owner, make_customer, save_s
     start_b = rate_limit.reserve("test-provider", 10, 100.0)
     assert start_b - start_a == pytest.approx(0.1, abs=0.01)
 
-    from kehu_plugins.sms.fake_providers import FakeAliyunSms
     # burst 4 absorbs scheduling jitter on a loaded machine; without kehu's limiter the 20 sends
     # would arrive within a fraction of a second and about 16 would be throttled
     with FakeAliyunSms(rate_limit=20, burst=4) as fake:

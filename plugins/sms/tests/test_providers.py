@@ -5,8 +5,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from kehu_plugins.sms.fake_providers import TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET
 from kehu_plugins.sms.providers import AliyunProvider, OutgoingSms, ProviderError, TencentProvider, mask
+from sms_fakes import TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET, FakeAliyunSms
 
 
 def settings_for(fake, secret=TEST_ACCESS_KEY_SECRET):
@@ -84,7 +84,6 @@ def test_tencent_wrong_secret_fails_with_providers_error(tencent_fake):
 
 
 def test_unreachable_provider_is_an_unknown_outcome():
-    from kehu_plugins.sms.fake_providers import FakeAliyunSms
     fake = FakeAliyunSms()
     endpoint = fake.endpoint
     fake.httpd.server_close()  # nothing listens there any more

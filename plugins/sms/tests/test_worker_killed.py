@@ -16,8 +16,8 @@ from sqlalchemy import create_engine, func, select, text
 from kehu_sdk.db import db
 from kehu_sdk.testing import empty_redis_database
 
-from kehu_plugins.sms.fake_providers import FakeAliyunSms
 from kehu_plugins.sms.models import SmsCampaign, SmsMessage
+from sms_fakes import FakeAliyunSms
 
 pytestmark = pytest.mark.integration
 

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, quote, urlsplit
 
 TEST_ACCESS_KEY_ID = "LTAI5tKehuTestKey00001"
 TEST_ACCESS_KEY_SECRET = "kehu-test-secret-0123456789abcdef"
-CHINA = timezone(timedelta(hours=8))
+CHINA = timezone(timedelta(hours=8))  # the providers' clock, kept apart from kehu's code like the rest
 
 
 class TokenBucket:
