@@ -97,7 +97,8 @@ def _worker(url, instance, campaign_id):
     """One sending process: the real task, eagerly, until the campaign is done."""
     app = _app(url, instance)
     with app.app_context():
-        task = app.extensions["celery"].tasks["kehu.sms.run_campaign"]
+        from kehu_plugins.sms.service import RUN_CAMPAIGN
+        task = app.extensions["celery"].tasks[RUN_CAMPAIGN]
         while True:
             result = task.delay(campaign_id).get()
             if result is None or result["outcome"] in ("done", "stopped"):
@@ -132,8 +133,8 @@ def main():
             from kehu.accounts.service import create_user, ensure_default_roles
             from kehu.extensions import db
             from kehu.plugins import migrations as plugin_migrations
-            from kehu_plugins.sms import campaigns
             from kehu_plugins.sms.models import SmsCampaign, SmsMessage, SmsTemplate
+            from kehu_plugins.sms.service import campaigns
             from sms_fakes import TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET
             upgrade()
             manager = app.extensions["kehu_plugins"]
@@ -158,7 +159,7 @@ def main():
             db.session.add(campaign)
             db.session.flush()
             began = time.perf_counter()
-            campaigns.start(campaign)
+            campaigns.begin(campaign)  # recipients chosen; the sending processes below send them
             db.session.commit()
             materialize_s = time.perf_counter() - began
             campaign_id, total = campaign.id, campaign.total

@@ -3,8 +3,9 @@ from flask import render_template, url_for
 from flask_babel import lazy_gettext as _l
 
 from kehu_sdk import Plugin, hookimpl
+from kehu_sdk.time import CHINA_TZ_NAME
 
-from kehu_plugins.sms import models  # noqa: F401  plugin tables are registered at start-up
+from kehu_plugins.sms.service import SWEEP
 
 SECRET = {"type": "string", "writeOnly": True, "maxLength": 200}
 CLOCK = {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"}
@@ -43,7 +44,7 @@ class SmsPlugin(Plugin):
             "batch_size": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
             "send_window_start": {**CLOCK, "default": "08:00", "title": "每天开始发送时间", "x-title-en": "Daily sending starts at"},
             "send_window_end": {**CLOCK, "default": "21:00", "title": "每天停止发送时间", "x-title-en": "Daily sending stops at"},
-            "timezone": {"type": "string", "maxLength": 40, "default": "Asia/Shanghai"},
+            "timezone": {"type": "string", "maxLength": 40, "default": CHINA_TZ_NAME},
             "opt_out_text": {"type": "string", "maxLength": 20, "default": "拒收请回复R",
                              "title": "营销短信末尾的退订提示", "x-title-en": "Opt-out text appended to marketing messages"},
             "opt_out_keywords": {"type": "array", "items": {"type": "string", "maxLength": 10},
@@ -67,12 +68,8 @@ class SmsPlugin(Plugin):
         return [web, api]
 
     @hookimpl
-    def task_modules(self):
-        return ["kehu_plugins.sms.tasks"]
-
-    @hookimpl
     def periodic_tasks(self):
-        return {"kehu.sms.sweep": {"task": "kehu.sms.sweep", "schedule": SWEEP_SECONDS}}
+        return {SWEEP: {"task": SWEEP, "schedule": SWEEP_SECONDS}}
 
     @hookimpl
     def permissions(self):
@@ -88,6 +85,7 @@ class SmsPlugin(Plugin):
 
     @hookimpl
     def message_channels(self):
+        from kehu_plugins.sms.service.campaigns import SmsChannel
         return [SmsChannel()]
 
     @hookimpl
@@ -100,33 +98,6 @@ class SmsPlugin(Plugin):
     def customer_panels(self, customer, user):
         if not user.has_permission("sms.read"):
             return []
-        from kehu_plugins.sms.campaigns import recent_messages
+        from kehu_plugins.sms.service.campaigns import recent_messages
         return [{"title": _l("短信"), "html": render_template("sms/customer_panel.html",
                                                              messages=recent_messages(customer.id))}]
-
-
-class SmsChannel:
-    """The ``sms`` message channel: one templated SMS to one customer, through the campaign machinery
-    (so consent, suppression, quiet hours, rate limit and exactly-once all apply)."""
-
-    name = "sms"
-    title = _l("短信")
-
-    def send(self, customer_id: int, template_id: int, user_id: int) -> int:
-        """Queue the SMS; returns the id of the one-recipient campaign that tracks it."""
-        from flask import current_app
-
-        from kehu_sdk.customers import Customer
-        from kehu_sdk.db import db
-        from kehu_plugins.sms.campaigns import send_to_customer
-        from kehu_plugins.sms.models import SmsTemplate
-
-        customer = db.session.get(Customer, customer_id)
-        template = db.session.get(SmsTemplate, template_id)
-        if customer is None or customer.deleted_at is not None or template is None:
-            raise LookupError("no such customer or SMS template")
-        campaign = send_to_customer(template, customer, user_id)
-        db.session.commit()
-        campaign_id = campaign.id
-        current_app.extensions["celery"].tasks["kehu.sms.run_campaign"].delay(campaign_id)
-        return campaign_id

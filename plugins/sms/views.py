@@ -1,20 +1,24 @@
-"""SMS pages under /sms: campaigns (progress polled with htmx), campaign detail, templates."""
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+"""SMS pages under /sms: campaigns (progress polled with htmx), campaign detail, templates.
+
+Forms are loaded with the API's schemas and saved through the same service functions, so a page
+refuses what the API refuses, with the same messages (422 with the form shown again).
+"""
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import select
-from wtforms import DateTimeLocalField, SelectField, SelectMultipleField, StringField, TextAreaField
+from marshmallow import ValidationError
+from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.widgets import DateTimeLocalInput
 
 from kehu_sdk import PluginBlueprint
 from kehu_sdk.db import db
 from kehu_sdk.web import current_user, login_required, require_permission
 
-from kehu_plugins.sms import campaigns, rendering
-from kehu_plugins.sms.api import CHINA_TZ
-from kehu_plugins.sms.models import TEMPLATE_KINDS, SmsCampaign, SmsTemplate
+from kehu_plugins.sms.models import TEMPLATE_KINDS
+from kehu_plugins.sms.schemas import CampaignSchema, TemplateSchema
+from kehu_plugins.sms.service import SmsConflict, SmsInvalid, campaigns, templates
 
 web = PluginBlueprint("sms", __name__)
 STATUS_TITLES = {"draft": _l("草稿"), "scheduled": _l("已排期"), "running": _l("发送中"), "paused": _l("已暂停"),
@@ -24,54 +28,84 @@ CUSTOMER_STATUSES = [SelectChoice("lead", _l("线索")), SelectChoice("potential
                      SelectChoice("lost", _l("流失"))]
 
 
-class TemplateForm(FlaskForm):
-    name = StringField(_l("名称"), validators=[DataRequired(), Length(max=100)])
+class SchemaForm(FlaskForm):
+    """A form whose rules are a schema's: it renders the fields and shows the schema's messages."""
+
+    def show_errors(self, errors: dict) -> None:
+        """Put ``{field: [messages]}`` beside the fields; the rest above the form (``form_errors``)."""
+        for key, messages in errors.items():
+            if isinstance(messages, dict):
+                self.show_errors(messages)  # the campaign target: region, tags … are fields here
+                continue
+            messages = messages if isinstance(messages, list) else [messages]
+            field = self._fields.get(key)
+            if field is not None and key != "csrf_token":
+                field.errors = [*field.errors, *messages]
+            else:
+                self.form_errors.extend(messages)
+
+
+class TemplateForm(SchemaForm):
+    name = StringField(_l("名称"))
     kind = SelectField(_l("类型"), choices=[SelectChoice("marketing", _l("营销")),
-                                                SelectChoice("notification", _l("通知"))])
-    body = TextAreaField(_l("内容"), validators=[DataRequired(), Length(max=rendering.MAX_LENGTH)],
-                         description=_l("可用变量：{name} {company} {industry} {extra.字段}"))
-    sign_name = StringField(_l("签名（空为设置中的签名）"), validators=[Optional(), Length(max=40)])
-    provider_template_code = StringField(_l("服务商模板编号"), validators=[Optional(), Length(max=64)])
+                                                SelectChoice("notification", _l("通知"))], validate_choice=False)
+    body = TextAreaField(_l("内容"), description=_l("可用变量：{name} {company} {industry} {extra.字段}"))
+    sign_name = StringField(_l("签名（空为设置中的签名）"))
+    provider_template_code = StringField(_l("服务商模板编号"))
 
-    def validate_body(self, field):
-        try:
-            rendering.variables(field.data or "")
-        except rendering.TemplateInvalid as exc:
-            raise ValidationError(str(exc)) from exc
-
-
-class CampaignForm(FlaskForm):
-    name = StringField(_l("名称"), validators=[DataRequired(), Length(max=100)])
-    template_id = SelectField(_l("模板"), coerce=int)
-    status = SelectMultipleField(_l("客户状态"), choices=CUSTOMER_STATUSES, validators=[Optional()])
-    tags = StringField(_l("标签（逗号分隔，须全部具备）"), validators=[Optional(), Length(max=300)])
-    region = StringField(_l("区域代码（如 3708 济宁）"), validators=[Optional(), Length(max=6)])
-    industry = StringField(_l("行业（逗号分隔）"), validators=[Optional(), Length(max=200)])
-    scheduled_at = DateTimeLocalField(_l("定时发送（北京时间，空为立即）"), validators=[Optional()])
-
-    def target(self) -> dict:
-        def split(text):
-            return [p.strip() for p in (text or "").replace("，", ",").split(",") if p.strip()]
-        found = {"status": self.status.data or [], "tags": split(self.tags.data),
-                 "region": (self.region.data or "").strip() or None, "industry": split(self.industry.data)}
-        return {k: v for k, v in found.items() if v}
+    def values(self) -> dict:
+        """What the API would get: empty optional texts are not set."""
+        return {"name": self.name.data or "", "kind": self.kind.data, "body": self.body.data or "",
+                "sign_name": self.sign_name.data or None,
+                "provider_template_code": self.provider_template_code.data or None}
 
 
-def _campaign_or_404(campaign_id) -> SmsCampaign:
-    campaign = db.session.get(SmsCampaign, campaign_id)
-    if campaign is None or (campaign.created_by_id != current_user.id and current_user.scope != "all"):
-        abort(404)
-    return campaign
+def _split(text):
+    return [p.strip() for p in (text or "").replace("，", ",").split(",") if p.strip()]
+
+
+class CampaignForm(SchemaForm):
+    name = StringField(_l("名称"))
+    template_id = SelectField(_l("模板"), validate_choice=False)
+    status = SelectMultipleField(_l("客户状态"), choices=CUSTOMER_STATUSES, validate_choice=False)
+    tags = StringField(_l("标签（逗号分隔，须全部具备）"))
+    region = StringField(_l("区域代码（如 3708 济宁）"))
+    industry = StringField(_l("行业（逗号分隔）"))
+    scheduled_at = StringField(_l("定时发送（北京时间，空为立即）"), widget=DateTimeLocalInput())
+
+    def values(self) -> dict:
+        """What the API would get: the target is the customer filter the fields describe."""
+        found = {"status": self.status.data or [], "tags": _split(self.tags.data),
+                 "region": (self.region.data or "").strip() or None, "industry": _split(self.industry.data)}
+        template_id = self.template_id.data or ""
+        return {"name": self.name.data or "", "template_id": int(template_id) if template_id.isdecimal() else template_id,
+                "target": {k: v for k, v in found.items() if v}, "scheduled_at": self.scheduled_at.data or None}
+
+
+def _saved(form, schema, save):
+    """Load the form with ``schema`` and save it with ``save(data)``; None when refused (errors on the form)."""
+    try:
+        return save(schema.load(form.values()))
+    except ValidationError as exc:
+        form.show_errors(exc.messages)
+    except SmsInvalid as exc:
+        db.session.rollback()
+        form.show_errors(exc.errors)
+    except SmsConflict as exc:
+        db.session.rollback()
+        form.show_errors({exc.field or "_form": [exc.message]})
+    return None
+
+
+def _campaign_or_404(campaign_id):
+    return campaigns.campaign_for(campaign_id, current_user) or abort(404)
 
 
 @web.route("/", endpoint="campaigns")
 @login_required
 @require_permission("sms.read")
 def campaigns_page():
-    query = select(SmsCampaign).order_by(SmsCampaign.id.desc()).limit(100)
-    if current_user.scope != "all":
-        query = query.where(SmsCampaign.created_by_id == current_user.id)
-    rows = [(c, campaigns.progress(c)) for c in db.session.scalars(query)]
+    rows = [(c, campaigns.progress(c)) for c in db.session.scalars(campaigns.campaigns_of(current_user).limit(100))]
     return render_template("sms/campaigns.html", rows=rows, statuses=STATUS_TITLES,
                            can_send=current_user.has_permission("sms.send"))
 
@@ -81,14 +115,12 @@ def campaigns_page():
 @require_permission("sms.send")
 def new_campaign():
     form = CampaignForm()
-    form.template_id.choices = [SelectChoice(t.id, t.name) for t in db.session.scalars(select(SmsTemplate).order_by(SmsTemplate.name))]
+    form.template_id.choices = [SelectChoice(str(t.id), t.name) for t in templates.all_templates()]
     if form.validate_on_submit():
-        scheduled = form.scheduled_at.data.replace(tzinfo=CHINA_TZ) if form.scheduled_at.data else None
-        campaign = SmsCampaign(name=form.name.data.strip(), template_id=form.template_id.data, target=form.target(),
-                               scheduled_at=scheduled, status="draft", created_by_id=current_user.id)
-        db.session.add(campaign)
-        db.session.commit()
-        return redirect(url_for("sms.campaign_page", campaign_id=campaign.id))
+        campaign = _saved(form, CampaignSchema(), lambda data: campaigns.create_campaign(data, current_user))
+        if campaign is not None:
+            return redirect(url_for("sms.campaign_page", campaign_id=campaign.id))
+        return render_template("sms/campaign_form.html", form=form), 422
     return render_template("sms/campaign_form.html", form=form)
 
 
@@ -113,25 +145,18 @@ def campaign_progress(campaign_id):
                            statuses=STATUS_TITLES)
 
 
-ACTIONS = {"start": campaigns.start, "pause": campaigns.pause, "resume": campaigns.resume, "cancel": campaigns.cancel}
-
-
 @web.route("/campaigns/<int:campaign_id>/<action>", methods=["POST"])
 @login_required
 @require_permission("sms.send")
 def campaign_action(campaign_id, action):
-    if action not in ACTIONS or not FlaskForm().validate_on_submit():
+    if action not in campaigns.ACTIONS or not FlaskForm().validate_on_submit():
         abort(400)
     campaign = _campaign_or_404(campaign_id)
     try:
-        run_now = ACTIONS[action](campaign)
+        campaigns.ACTIONS[action](campaign)
     except campaigns.CampaignStateError:
         db.session.rollback()
         flash(_("活动当前状态不允许此操作。"))
-        return redirect(url_for("sms.campaign_page", campaign_id=campaign_id))
-    db.session.commit()
-    if run_now:
-        current_app.extensions["celery"].tasks["kehu.sms.run_campaign"].delay(campaign_id)
     return redirect(url_for("sms.campaign_page", campaign_id=campaign_id))
 
 
@@ -139,8 +164,8 @@ def campaign_action(campaign_id, action):
 @login_required
 @require_permission("sms.read")
 def templates_page():
-    templates = db.session.scalars(select(SmsTemplate).order_by(SmsTemplate.name)).all()
-    return render_template("sms/templates.html", templates=templates, kinds=dict(zip(TEMPLATE_KINDS, (_("营销"), _("通知")))),
+    return render_template("sms/templates.html", templates=templates.all_templates(),
+                           kinds=dict(zip(TEMPLATE_KINDS, (_("营销"), _("通知")))),
                            can_manage=current_user.has_permission("sms.manage"))
 
 
@@ -149,25 +174,17 @@ def templates_page():
 @login_required
 @require_permission("sms.manage")
 def edit_template(template_id):
-    template = db.session.get(SmsTemplate, template_id) if template_id else SmsTemplate()
-    if template is None:
+    template = templates.get_template(template_id) if template_id else None
+    if template_id and template is None:
         abort(404)
     form = TemplateForm(obj=template)
+    status = 200
     if form.validate_on_submit():
-        clash = db.session.scalar(select(SmsTemplate.id).where(SmsTemplate.name == form.name.data.strip(),
-                                                                SmsTemplate.id != (template.id or 0)))
-        if clash:
-            form.name.errors.append(_("已有同名模板"))
-        else:
-            form.populate_obj(template)
-            template.name = template.name.strip()
-            template.sign_name = template.sign_name or None
-            template.provider_template_code = template.provider_template_code or None
-            template.created_by_id = template.created_by_id or current_user.id
-            db.session.add(template)
-            db.session.commit()
+        saved = _saved(form, TemplateSchema(), lambda data: templates.update_template(template, data)
+                       if template else templates.create_template(data, current_user))
+        if saved is not None:
             flash(_("模板已保存。"))
             return redirect(url_for("sms.templates_page"))
-    preview_customer_id = request.args.get("customer_id", type=int)
+        status = 422
     return render_template("sms/template_form.html", form=form, template=template,
-                           preview_customer_id=preview_customer_id)
+                           preview_customer_id=request.args.get("customer_id", type=int)), status

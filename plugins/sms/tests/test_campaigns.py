@@ -7,10 +7,12 @@ from sqlalchemy import select
 
 from kehu_sdk.db import db
 from kehu_sdk.interactions import Interaction
+from kehu_sdk.time import china_now
 
-from kehu_plugins.sms import campaigns, rate_limit
 from kehu_plugins.sms.models import SmsCampaign, SmsMessage
 from kehu_plugins.sms.providers import AliyunProvider
+from kehu_plugins.sms.providers.base import OutgoingSms
+from kehu_plugins.sms.service import campaigns, sending
 from sms_fakes import FakeAliyunSms
 
 
@@ -137,17 +139,15 @@ def test_scheduled_campaign_starts_when_due_and_cancel_skips_pending(client, own
     assert kicked == [created["id"]]
     campaign = db.session.get(SmsCampaign, created["id"])
     assert campaign.status == "running" and campaign.total == 3
-    campaigns.pause(campaign)
-    db.session.commit()
-    assert campaigns.work(created["id"]).outcome == "stopped"  # paused: nothing goes out
-    campaigns.cancel(db.session.get(SmsCampaign, created["id"]))
-    db.session.commit()
+    campaigns.pause_campaign(campaign)
+    assert sending.work(created["id"]).outcome == "stopped"  # paused: nothing goes out
+    campaigns.cancel_campaign(db.session.get(SmsCampaign, created["id"]))
     progress = client.get(f"/api/v1/sms/campaigns/{created['id']}/progress").get_json()
     assert progress["counts"]["skipped"] == 3 and progress["counts"]["sent"] == 0
 
 
 def test_quiet_hours_hold_marketing_until_the_window_opens(client, owner, make_customer, save_settings):
-    now = datetime.now(timezone.utc).astimezone(timezone(timedelta(hours=8)))
+    now = china_now()
     opens = (now + timedelta(hours=2)).strftime("%H:%M")
     closes = (now + timedelta(hours=3)).strftime("%H:%M")
     save_settings(send_window_start=opens, send_window_end=closes)
@@ -160,7 +160,7 @@ def test_quiet_hours_hold_marketing_until_the_window_opens(client, owner, make_c
     assert campaigns.campaigns_to_kick(resume_at - timedelta(minutes=1)) == []
     save_settings(send_window_start="00:00", send_window_end="00:00")
     assert campaigns.campaigns_to_kick(resume_at + timedelta(seconds=1)) == [campaign["id"]]
-    assert campaigns.work(campaign["id"]).outcome == "done"
+    assert sending.work(campaign["id"]).outcome == "done"
 
 
 def test_stale_claims_are_reconciled_not_resent(client, owner, make_customer, save_settings, aliyun_fake, all_day,
@@ -172,19 +172,18 @@ def test_stale_claims_are_reconciled_not_resent(client, owner, make_customer, sa
     template = make_template(client)
     created = client.post("/api/v1/sms/campaigns", json={"name": "崩溃", "template_id": template["id"]}).get_json()
     campaign = db.session.get(SmsCampaign, created["id"])
-    campaigns.start(campaign)
+    campaigns.begin(campaign)  # recipients chosen, no worker started: this test plays the dead one
     db.session.commit()
 
-    claimed = campaigns.claim(campaign.id, 10)  # the dead worker's claim
+    claimed = sending.claim(campaign.id, 10)  # the dead worker's claim
     assert len(claimed) == 4
     first = db.session.get(SmsMessage, claimed[0])
     accepted_customer = next(c for c in customers if c.id == first.customer_id)
-    from kehu_plugins.sms.providers import OutgoingSms
     AliyunProvider(settings).send(OutgoingSms(out_id=str(first.id), phone=accepted_customer.phone, text="x",
                                               sign_name="鸿达机械", template_code="SMS_465001"))
     time.sleep(1.1)
 
-    assert campaigns.work(campaign.id).outcome == "done"
+    assert sending.work(campaign.id).outcome == "done"
     received = aliyun_fake.received()
     assert sorted(received) == sorted(str(i) for i in claimed) and set(received.values()) == {1}
     statuses = db.session.scalars(select(SmsMessage.status).where(SmsMessage.campaign_id == campaign.id)).all()
@@ -193,8 +192,8 @@ def test_stale_claims_are_reconciled_not_resent(client, owner, make_customer, sa
 
 
 def test_rate_limit_is_shared_and_respected(client, owner, make_customer, save_settings, provider_settings):
-    start_a = rate_limit.reserve("test-provider", 10, 100.0)
-    start_b = rate_limit.reserve("test-provider", 10, 100.0)
+    start_a = sending.reserve("test-provider", 10, 100.0)
+    start_b = sending.reserve("test-provider", 10, 100.0)
     assert start_b - start_a == pytest.approx(0.1, abs=0.01)
 
     # burst 4 absorbs scheduling jitter on a loaded machine; without kehu's limiter the 20 sends

@@ -4,9 +4,11 @@ from sqlalchemy import select
 
 from kehu_sdk.db import db
 from kehu_sdk.interactions import Interaction
+from kehu_sdk.time import china_now
 
-from kehu_plugins.sms.compliance import is_opt_out
 from kehu_plugins.sms.models import SmsInbound, SmsMessage, SmsSuppression
+from kehu_plugins.sms.service import sending
+from kehu_plugins.sms.service.consent import is_opt_out
 
 TOKEN = "cb-token-7f3a9c"
 
@@ -116,8 +118,7 @@ def test_consent_withdrawn_after_start_is_respected(setup, make_customer, app, s
     """Consent is checked again when each message goes out, not only when recipients are chosen."""
     client, owner = setup
     save_settings(send_window_start="00:00", send_window_end="00:01")  # closed almost all day
-    from datetime import datetime, timedelta, timezone
-    if datetime.now(timezone(timedelta(hours=8))).strftime("%H:%M") == "00:00":
+    if china_now().strftime("%H:%M") == "00:00":
         pytest.skip("the window is open this minute")
     customer = make_customer(owner)
     campaign = send_campaign(client)
@@ -125,18 +126,17 @@ def test_consent_withdrawn_after_start_is_respected(setup, make_customer, app, s
     from kehu_sdk.customers import update_customer
     update_customer(customer, {"consent_sms": False}, owner)
     save_settings(send_window_start="00:00", send_window_end="00:00")
-    from kehu_plugins.sms import campaigns
-    campaigns.work(campaign["id"])
+    sending.work(campaign["id"])
     assert db.session.scalar(select(SmsMessage.error_code)) == "no_consent"
     assert db.session.scalar(select(Interaction.id).where(Interaction.customer_id == customer.id)) is None
 
 
 def test_odd_input_never_breaks_the_endpoints(setup, app):
     client, _owner = setup
-    for body in ({"phone": 123}, {"phone": "12"}, {}, [], {"phone": "\x00"}):
+    for body in ({"phone": 123}, {"phone": "12"}, {}, [], {"phone": "\x00"}, {"phone": "13805370009", "note": 5}):
         response = client.post("/api/v1/sms/suppressions", json=body)
         assert response.status_code == 422 and response.mimetype == "application/problem+json", body
-    assert client.post("/api/v1/sms/suppressions", json={"phone": "13805370009", "note": 5}).status_code == 201
+    assert client.post("/api/v1/sms/suppressions", json={"phone": "13805370009", "note": "电话里说的"}).status_code == 201
     assert client.post("/api/v1/sms/suppressions", json={"phone": "+86 138-0537-0009"}).get_json() == {"added": False}
     web = app.test_client()
     for kind in ("report", "reply"):

@@ -5,7 +5,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from kehu_plugins.sms.providers import AliyunProvider, OutgoingSms, ProviderError, TencentProvider, mask
+from kehu_plugins.sms.providers import AliyunProvider, TencentProvider
+from kehu_plugins.sms.providers.base import OutgoingSms, ProviderError, mask
 from sms_fakes import TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET, FakeAliyunSms
 
 

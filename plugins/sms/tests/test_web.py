@@ -20,7 +20,7 @@ def test_template_and_campaign_pages(sms_user, web_client_as, make_user, make_cu
 
     rejected = web.post("/sms/templates/new", data={"csrf_token": token, "name": "x", "kind": "marketing",
                                                     "body": "{nope}"})
-    assert rejected.status_code == 200 and "未知变量" in rejected.get_data(as_text=True)
+    assert rejected.status_code == 422 and "未知变量" in rejected.get_data(as_text=True)
     assert web.post("/sms/templates/new", data={"name": "x", "kind": "marketing", "body": "hi"}).status_code in (302, 400)
     assert db.session.scalar(select(SmsTemplate.id)) is None  # no token, nothing saved
 
@@ -62,3 +62,4 @@ def test_pages_need_permissions(web_client_as, make_user, sms_app):
     web = web_client_as(make_user("sales"))
     assert web.get("/sms/").status_code == 403
     assert web.get("/sms/templates/new").status_code == 403
+

@@ -17,6 +17,7 @@ from kehu_sdk.db import db
 from kehu_sdk.testing import empty_redis_database
 
 from kehu_plugins.sms.models import SmsCampaign, SmsMessage
+from kehu_plugins.sms.service import RUN_CAMPAIGN
 from sms_fakes import FakeAliyunSms
 
 pytestmark = pytest.mark.integration
@@ -75,15 +76,15 @@ def test_killed_worker_leaves_no_recipient_unsent_and_none_twice(
         for _ in range(RECIPIENTS):
             make_customer(owner)
         marketer = sms_user("marketing")
-        from kehu_plugins.sms import campaigns
         from kehu_plugins.sms.models import SmsTemplate
+        from kehu_plugins.sms.service import campaigns
         template = SmsTemplate(name="kill-9", kind="marketing", body="{name}您好", provider_template_code="SMS_1")
         db.session.add(template)
         db.session.flush()
         campaign = SmsCampaign(name="kill-9", template_id=template.id, target={}, created_by_id=marketer.id)
         db.session.add(campaign)
         db.session.flush()
-        campaigns.start(campaign)
+        campaigns.begin(campaign)  # the workers below send it
         db.session.commit()
         campaign_id = campaign.id
         message_ids = set(db.session.scalars(select(SmsMessage.id).where(SmsMessage.campaign_id == campaign_id)))
@@ -108,7 +109,7 @@ def test_killed_worker_leaves_no_recipient_unsent_and_none_twice(
         try:
             from celery import Celery
             producer = Celery("kehu-test-producer", broker=redis_url)
-            producer.send_task("kehu.sms.run_campaign", args=[campaign_id])
+            producer.send_task(RUN_CAMPAIGN, args=[campaign_id])
             wait_for(lambda: len(fake.received()) >= RECIPIENTS // 3, 90, "the first worker to send a third",
                      first.tail)
         finally:

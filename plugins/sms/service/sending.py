@@ -1,4 +1,4 @@
-"""Campaign life cycle and the sending loop with its exactly-once bookkeeping.
+"""Sending a running campaign: quiet hours, the shared rate limit, claims, sends, and reconciliation.
 
 Each recipient is one ``sms_message`` row (unique per campaign and customer) moving
 pending -> sending -> sent | failed. A worker claims a batch with one conditional UPDATE
@@ -12,21 +12,23 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time as clock_time, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, literal, select, update
+from sqlalchemy import case, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 
-from kehu_sdk.customers import Customer, CustomerFilter, criteria, filter_from_args
-from kehu_sdk.db import db, utcnow
+from kehu_sdk.customers import Customer
+from kehu_sdk.db import db
 from kehu_sdk.interactions import log_interaction
 from kehu_sdk.plugins import settings_of
-from kehu_sdk.users import get_user
+from kehu_sdk.time import CHINA_TZ, utcnow
 
-from kehu_plugins.sms import rate_limit, rendering
-from kehu_plugins.sms.models import SmsCampaign, SmsMessage, SmsSuppression
-from kehu_plugins.sms.providers import OutgoingSms, ProviderError, mask, provider_from_settings
-from kehu_plugins.sms.send_window import next_send_time
+from kehu_plugins.sms.models import SmsCampaign, SmsMessage, SmsRateSlot, SmsSuppression
+from kehu_plugins.sms.providers import provider_from_settings
+from kehu_plugins.sms.providers.base import OutgoingSms, ProviderError, mask
+from kehu_plugins.sms.service import consent, templates
 
 log = logging.getLogger(__name__)
 SLICE_SECONDS = 20.0      # one task runs this long, then hands over to a fresh task
@@ -34,135 +36,59 @@ THROTTLE_PAUSE = 0.2      # seconds to wait after the provider said "too fast"
 MAX_THROTTLED_TRIES = 50
 COMMIT_EVERY_MESSAGES = 50
 COMMIT_EVERY_SECONDS = 0.25
-ACTIVE = ("scheduled", "running", "paused")
 
 
-class CampaignStateError(ValueError):
-    """The campaign is not in a state that allows this (e.g. starting a finished one)."""
+# quiet hours ------------------------------------------------------------------------------------
+def _clock(text: str) -> clock_time:
+    hours, minutes = text.split(":")
+    return clock_time(int(hours), int(minutes))
 
 
-# targeting ------------------------------------------------------------------------------------
-def customer_filter(target: dict) -> CustomerFilter:
-    """The core customer filter for a stored target: the arguments GET /customers takes, as JSON
-    (``extra.<field>`` conditions included). Raises FilterInvalid."""
-    return filter_from_args(target)
+def next_send_time(now: datetime, start: str = "08:00", end: str = "21:00", zone: tzinfo = CHINA_TZ) -> datetime:
+    """``now`` when it is inside the daily window, else the next moment the window opens (UTC, aware).
 
-
-def _eligible(campaign: SmsCampaign, user):
-    """SELECT of customers matching the target that may get this campaign's SMS."""
-    found = select(Customer.id, Customer.phone_last4).where(*criteria(customer_filter(campaign.target), user))
-    found = found.where(Customer.phone_index.is_not(None),
-                        Customer.phone_index.not_in(select(SmsSuppression.phone_index)))
-    if campaign.template.kind == "marketing":
-        found = found.where(Customer.consent_sms.is_(True))
-    return found
-
-
-def audience(campaign: SmsCampaign) -> dict:
-    """{"matched", "eligible"}: how many customers the target finds, and how many may be sent to."""
-    user = get_user(campaign.created_by_id)
-    matched = db.session.scalar(select(func.count()).select_from(
-        select(Customer.id).where(*criteria(customer_filter(campaign.target), user)).subquery()))
-    eligible = db.session.scalar(select(func.count()).select_from(_eligible(campaign, user).subquery()))
-    return {"matched": matched, "eligible": eligible}
-
-
-# life cycle -----------------------------------------------------------------------------------
-def start(campaign: SmsCampaign, now: datetime | None = None) -> bool:
-    """draft -> scheduled (future ``scheduled_at``) or running; the caller commits.
-
-    Returns True when the campaign is running now and a worker should be started.
+    A window whose end is before its start runs across midnight (22:00–06:00); equal ends mean all day.
     """
-    now = now or utcnow()
-    if campaign.status != "draft":
-        raise CampaignStateError(campaign.status)
-    if campaign.scheduled_at and campaign.scheduled_at > now:
-        campaign.status = "scheduled"
-        return False
-    _materialize(campaign, now)
-    return True
+    local = now.astimezone(zone)
+    opens, closes = _clock(start), _clock(end)
+    clock = local.time()
+    if opens == closes:
+        return now
+    inside = opens <= clock < closes if opens < closes else (clock >= opens or clock < closes)
+    if inside:
+        return now
+    day = local.date() if clock < opens else local.date() + timedelta(days=1)
+    return datetime.combine(day, opens, tzinfo=zone).astimezone(timezone.utc)
 
 
-def _materialize(campaign: SmsCampaign, now: datetime) -> None:
-    """Write one pending message per eligible recipient, all in the caller's transaction."""
-    user = get_user(campaign.created_by_id)
-    recipients = _eligible(campaign, user).subquery()
-    db.session.execute(insert(SmsMessage).from_select(
-        ["campaign_id", "customer_id", "status", "attempts", "phone_last4"],
-        select(literal(campaign.id), recipients.c.id, literal("pending"), literal(0), recipients.c.phone_last4)))
-    campaign.total = db.session.scalar(select(func.count(SmsMessage.id)).where(SmsMessage.campaign_id == campaign.id))
-    counted = audience(campaign)
-    campaign.excluded = max(0, counted["matched"] - campaign.total)
-    campaign.provider = settings_of("sms")["provider"]
-    campaign.status = "running"
-    campaign.started_at = now
-    campaign.heartbeat_at = now
+# the rate limit ---------------------------------------------------------------------------------
+def reserve(provider: str, count: int, rate: float) -> float:
+    """Reserve ``count`` sends; returns the epoch second the first may go (then one every 1/rate s).
+
+    A per-provider limit shared by every worker process, kept in the database, GCRA-style: the
+    row holds the earliest moment the next message may leave, and reserving is one atomic
+    UPDATE … RETURNING moving it ``count / rate`` seconds on — workers never exceed the rate
+    together, whatever their number, and nobody polls. Runs and commits its own short transaction.
+    """
+    cost = count / rate
+    for _attempt in range(3):
+        now = time.time()
+        start = case((SmsRateSlot.next_free_at < now, now), else_=SmsRateSlot.next_free_at)
+        with db.engine.begin() as conn:
+            moved = conn.execute(update(SmsRateSlot).where(SmsRateSlot.provider == provider)
+                                 .values(next_free_at=start + cost).returning(SmsRateSlot.next_free_at)).scalar()
+            if moved is not None:
+                return moved - cost
+        try:
+            with db.engine.begin() as conn:
+                conn.execute(insert(SmsRateSlot).values(provider=provider, next_free_at=now + cost))
+            return now
+        except IntegrityError:
+            continue  # another worker created the row first: go through the UPDATE
+    raise RuntimeError(f"cannot reserve SMS rate for {provider}")
 
 
-def send_to_customer(template, customer, user_id: int) -> SmsCampaign:
-    """A one-recipient campaign, running at once (the ``sms`` message channel); the caller commits
-    and starts ``kehu.sms.run_campaign``. Consent and suppression are checked when it goes out."""
-    now = utcnow()
-    campaign = SmsCampaign(name=f"{template.name} → {customer.name}"[:100], template_id=template.id,
-                           target={}, created_by_id=user_id, status="running", provider=settings_of("sms")["provider"],
-                           started_at=now, heartbeat_at=now, total=1)
-    db.session.add(campaign)
-    db.session.flush()
-    db.session.add(SmsMessage(campaign_id=campaign.id, customer_id=customer.id, status="pending", attempts=0,
-                              phone_last4=customer.phone_last4))
-    return campaign
-
-
-def pause(campaign: SmsCampaign) -> None:
-    if campaign.status not in ("running", "scheduled"):
-        raise CampaignStateError(campaign.status)
-    campaign.status = "paused"
-
-
-def resume(campaign: SmsCampaign) -> bool:
-    """paused -> running (or back to scheduled when it never started); True when a worker should start."""
-    if campaign.status != "paused":
-        raise CampaignStateError(campaign.status)
-    if campaign.started_at is None:
-        campaign.status = "draft"
-        return start(campaign)
-    campaign.status = "running"
-    campaign.heartbeat_at = utcnow()
-    return True
-
-
-def cancel(campaign: SmsCampaign) -> None:
-    """Stop for good: messages not yet claimed are skipped (claimed ones finish)."""
-    if campaign.status not in ("draft",) + ACTIVE:
-        raise CampaignStateError(campaign.status)
-    campaign.status = "cancelled"
-    campaign.finished_at = utcnow()
-    db.session.execute(update(SmsMessage).where(SmsMessage.campaign_id == campaign.id,
-                                                SmsMessage.status == "pending")
-                       .values(status="skipped", error_code="cancelled"))
-
-
-def progress(campaign: SmsCampaign) -> dict:
-    counts = dict(db.session.execute(select(SmsMessage.status, func.count(SmsMessage.id))
-                                     .where(SmsMessage.campaign_id == campaign.id)
-                                     .group_by(SmsMessage.status)).all())
-    by_status = {status: counts.get(status, 0) for status in
-                 ("pending", "sending", "sent", "delivered", "undelivered", "failed", "skipped")}
-    finished = sum(by_status[s] for s in ("sent", "delivered", "undelivered", "failed", "skipped"))
-    total = campaign.total or 0
-    return {"status": campaign.status, "total": total, "excluded": campaign.excluded, "counts": by_status,
-            "done": finished, "percent": round(100 * finished / total, 1) if total else (100.0 if campaign.status == "done" else 0.0),
-            "resume_at": campaign.resume_at.isoformat() if campaign.resume_at else None}
-
-
-def recent_messages(customer_id: int, limit: int = 10) -> list:
-    return list(db.session.execute(
-        select(SmsMessage, SmsCampaign.name).join(SmsCampaign, SmsCampaign.id == SmsMessage.campaign_id)
-        .where(SmsMessage.customer_id == customer_id, SmsMessage.status != "pending")
-        .order_by(SmsMessage.id.desc()).limit(limit)).all())
-
-
-# sending --------------------------------------------------------------------------------------
+# the work loop ----------------------------------------------------------------------------------
 @dataclass
 class WorkResult:
     sent: int = 0
@@ -186,7 +112,8 @@ def work(campaign_id: int, budget_seconds: float = SLICE_SECONDS, provider=None)
         settings = settings_of("sms")
         provider = provider or provider_from_settings(settings, campaign.provider)
         now = utcnow()
-        window = next_send_time(now, settings["send_window_start"], settings["send_window_end"], settings["timezone"])
+        window = next_send_time(now, settings["send_window_start"], settings["send_window_end"],
+                                ZoneInfo(settings["timezone"]))
         if window > now and campaign.template.kind == "marketing":
             _wait(campaign, window)
             result.outcome = "wait"
@@ -255,7 +182,7 @@ def send_batch(campaign_id: int, message_ids: list[int], provider, settings: dic
         Customer.id.in_([m.customer_id for m in messages.values()])))}
     suppressed = set(db.session.scalars(select(SmsSuppression.phone_index).where(
         SmsSuppression.phone_index.in_([c.phone_index for c in customers.values() if c.phone_index]))))
-    first_at = rate_limit.reserve(provider.name, len(message_ids), rate)
+    first_at = reserve(provider.name, len(message_ids), rate)
     session = db.session()
     keep_loaded, session.expire_on_commit = session.expire_on_commit, False  # no reload per row after a commit
     try:
@@ -295,12 +222,11 @@ def send_one(message: SmsMessage, campaign: SmsCampaign, customer, suppressed: b
         _settle(message, status="skipped", error_code=skip)
         return 0
     phone = customer.phone  # decrypted here only, never stored or logged in clear
-    opt_out = settings["opt_out_text"] if template.kind == "marketing" else ""
-    text = rendering.render(template.body, customer, opt_out)
+    text = templates.render(template.body, customer, templates.opt_out_text(template, settings))
     outgoing = OutgoingSms(out_id=str(message.id), phone=phone, text=text,
                            sign_name=template.sign_name or settings["sign_name"],
                            template_code=template.provider_template_code,
-                           params=rendering.provider_params(template.body, customer))
+                           params=templates.provider_params(template.body, customer))
     for _try in range(MAX_THROTTLED_TRIES):
         try:
             provider_id = provider.send(outgoing)
@@ -312,9 +238,8 @@ def send_one(message: SmsMessage, campaign: SmsCampaign, customer, suppressed: b
                 # may have been accepted: stays "sending" and is reconciled after the claim timeout
                 log.warning("SMS %s to %s: outcome unknown (%s), will reconcile", message.id, mask(phone), exc.code)
                 return 0
-            from kehu_plugins.sms.compliance import suppress_if_opted_out
             _settle(message, status="failed", error_code=exc.code[:64], error_message=exc.message[:300])
-            suppress_if_opted_out(customer, exc.code, settings)
+            consent.suppress_if_opted_out(customer, exc.code, settings)
             return 0
         mark_sent(message, provider.name, provider_id, text, campaign)
         return 1
@@ -367,8 +292,8 @@ def reconcile(campaign: SmsCampaign, provider, settings: dict) -> int:
             log.warning("cannot reconcile SMS %s (%s): will try again", message.id, exc.code)
             continue
         if provider_id:
-            text = rendering.render(campaign.template.body, customer,
-                                    settings["opt_out_text"] if campaign.template.kind == "marketing" else "")
+            text = templates.render(campaign.template.body, customer,
+                                    templates.opt_out_text(campaign.template, settings))
             mark_sent(message, provider.name, provider_id, text, campaign)
             db.session.commit()
             log.info("SMS %s was accepted before a worker stopped: marked sent", message.id)
@@ -379,25 +304,3 @@ def reconcile(campaign: SmsCampaign, provider, settings: dict) -> int:
             db.session.commit()
             returned += 1
     return returned
-
-
-def campaigns_to_kick(now: datetime | None = None) -> list[int]:
-    """Due scheduled campaigns are started; running ones that are idle past their wait or stalled
-    are returned for a new worker task (the periodic sweep)."""
-    now = now or utcnow()
-    stall = timedelta(seconds=settings_of("sms")["stall_seconds"])
-    kick = []
-    for campaign in db.session.scalars(select(SmsCampaign).where(
-            SmsCampaign.status == "scheduled", SmsCampaign.scheduled_at <= now)):
-        campaign.status = "draft"
-        start(campaign, now)
-        db.session.commit()
-        kick.append(campaign.id)
-    for campaign in db.session.scalars(select(SmsCampaign).where(SmsCampaign.status == "running")):
-        waiting_over = campaign.resume_at is not None and campaign.resume_at <= now
-        stalled = campaign.resume_at is None and (campaign.heartbeat_at is None or campaign.heartbeat_at < now - stall)
-        if waiting_over or stalled:
-            campaign.heartbeat_at, campaign.resume_at = now, None  # one kick per stall, not one per sweep
-            kick.append(campaign.id)
-    db.session.commit()
-    return kick

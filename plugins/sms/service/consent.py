@@ -1,27 +1,28 @@
 """Consent and opt-out: the suppression list, inbound replies (T/TD/R/退订) and delivery receipts.
 
-Provider callbacks arrive in the providers' own shapes (Aliyun SmsReport / SmsUp HTTP push,
-Tencent status report / reply callback); each handler here is idempotent, since providers retry.
+Provider callbacks arrive in the providers' own shapes and are read by the provider modules into
+``Receipt`` and ``Reply``; each handler here is idempotent, since providers retry.
 """
 import hashlib
+import hmac
 import logging
 import re
-from datetime import datetime, timedelta, timezone
 
 from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from kehu_sdk.customers import Customer, InvalidPhone, blind_index, normalize_phone
-from kehu_sdk.db import db, utcnow
+from kehu_sdk.customers import Customer, InvalidPhone, blind_index, match_customer, normalize_phone
+from kehu_sdk.db import db
 from kehu_sdk.interactions import log_interaction
+from kehu_sdk.plugins import settings_of
 from kehu_sdk.signals import plugin_signal
+from kehu_sdk.time import utcnow
 
 from kehu_plugins.sms.models import SmsInbound, SmsMessage, SmsSuppression
-from kehu_plugins.sms.providers import mask
+from kehu_plugins.sms.providers.base import Receipt, Reply, mask
 
 log = logging.getLogger(__name__)
-CHINA = timezone(timedelta(hours=8))
 _NOISE = re.compile(r"[\s\.,。，!！、:：;；\"'“”‘’()（）\[\]【】]+")
 
 sms_delivered = plugin_signal("sms_delivered", doc="Called when a delivery receipt settled an SMS "
@@ -36,7 +37,13 @@ def is_opt_out(text: str, keywords: list[str]) -> bool:
     return compact in {k.upper() for k in keywords} or "退订" in compact
 
 
-def suppress(phone_index: str, last4: str | None, reason: str, note: str | None = None) -> bool:
+# the suppression list ---------------------------------------------------------------------------
+def suppressions():
+    """SELECT of the suppression list, newest first."""
+    return select(SmsSuppression).order_by(SmsSuppression.id.desc())
+
+
+def _suppress(phone_index: str, last4: str | None, reason: str, note: str | None = None) -> bool:
     """Add a number to the suppression list (the caller commits); False when it was there already."""
     if db.session.scalar(select(SmsSuppression.id).where(SmsSuppression.phone_index == phone_index)):
         return False
@@ -48,10 +55,22 @@ def suppress(phone_index: str, last4: str | None, reason: str, note: str | None 
     return True
 
 
+def add_suppression(e164: str, note: str | None = None) -> bool:
+    """Put a number (E.164) on the list by hand; False when it was there already."""
+    added = _suppress(blind_index(e164), e164[-4:], "manual", note)
+    db.session.commit()
+    return added
+
+
+def delete_suppression(row: SmsSuppression) -> None:
+    db.session.delete(row)
+    db.session.commit()
+
+
 def suppress_if_opted_out(customer, error_code: str, settings: dict) -> None:
     """A provider error saying the recipient refuses SMS puts the number on the list."""
     if customer is not None and customer.phone_index and error_code in settings["opt_out_error_codes"]:
-        if suppress(customer.phone_index, customer.phone_last4, "callback", f"provider error {error_code}"):
+        if _suppress(customer.phone_index, customer.phone_last4, "callback", f"provider error {error_code}"):
             db.session.commit()
             _announce_opt_out(customer.id, "callback")
 
@@ -60,38 +79,43 @@ def _announce_opt_out(customer_id, reason):
     sms_opted_out.send(current_app._get_current_object(), customer_id=customer_id, reason=reason)
 
 
-def _customer_by_index(phone_index: str):
-    return db.session.scalar(select(Customer).where(Customer.phone_index == phone_index,
-                                                    Customer.deleted_at.is_(None)).order_by(Customer.id).limit(1))
+# provider callbacks -----------------------------------------------------------------------------
+def callback_settings(token: str) -> dict | None:
+    """The settings when ``token`` is the configured callback token (constant time), else None."""
+    settings = settings_of("sms")
+    expected = settings.get("callback_token") or ""
+    if not expected or not hmac.compare_digest(expected.encode(), (token or "").encode()):
+        return None
+    return settings
 
 
-def record_reply(provider: str, phone: str, text: str, received_at: datetime | None, external_id: str | None,
-                 settings: dict) -> SmsInbound | None:
+def record_reply(provider: str, reply: Reply, settings: dict) -> SmsInbound | None:
     """Store an inbound reply once, put it on the customer's timeline, suppress the number on opt-out.
 
     Returns None when the number is not a valid phone number or the reply was recorded already.
     """
     try:
-        e164 = normalize_phone(phone)
+        e164 = normalize_phone(reply.phone)
     except InvalidPhone:
-        log.warning("inbound SMS from an invalid number %s ignored", mask(phone))
+        log.warning("inbound SMS from an invalid number %s ignored", mask(reply.phone))
         return None
     index = blind_index(e164)
-    received_at = received_at or utcnow()
-    external_id = external_id or hashlib.sha256(f"{index}|{received_at.isoformat()}|{text}".encode()).hexdigest()[:64]
+    received_at = reply.received_at or utcnow()
+    external_id = reply.external_id or hashlib.sha256(
+        f"{index}|{received_at.isoformat()}|{reply.text}".encode()).hexdigest()[:64]
     if db.session.scalar(select(SmsInbound.id).where(SmsInbound.provider == provider,
                                                      SmsInbound.external_id == external_id)):
         return None
-    customer = _customer_by_index(index)
-    opt_out = is_opt_out(text, settings["opt_out_keywords"])
+    customer = match_customer({"phone": e164})
+    opt_out = is_opt_out(reply.text, settings["opt_out_keywords"])
     inbound = SmsInbound(provider=provider, external_id=external_id, phone_index=index, phone_last4=e164[-4:],
-                         customer_id=customer.id if customer else None, content=text[:1000], opt_out=opt_out,
+                         customer_id=customer.id if customer else None, content=reply.text[:1000], opt_out=opt_out,
                          received_at=received_at)
     db.session.add(inbound)
     db.session.flush()
-    newly_suppressed = opt_out and suppress(index, e164[-4:], "reply", text[:200])
+    newly_suppressed = opt_out and _suppress(index, e164[-4:], "reply", reply.text[:200])
     if customer is not None:
-        log_interaction(customer.id, "sms", subject="短信回复", content=text[:1000], channel="sms",
+        log_interaction(customer.id, "sms", subject="短信回复", content=reply.text[:1000], channel="sms",
                         direction="inbound", occurred_at=received_at, source_plugin="sms",
                         external_ref=f"inbound:{inbound.id}")
     db.session.commit()
@@ -100,42 +124,33 @@ def record_reply(provider: str, phone: str, text: str, received_at: datetime | N
     return inbound
 
 
-def record_receipt(provider: str, *, out_id: str | None, provider_message_id: str | None, delivered: bool,
-                   error_code: str | None, received_at: datetime | None, settings: dict) -> bool:
+def record_receipt(provider: str, receipt: Receipt, settings: dict) -> bool:
     """A delivery receipt: sent (or still sending) -> delivered | undelivered. False if no message matches."""
     conditions = []
-    if out_id and str(out_id).isdigit():
-        conditions.append(SmsMessage.id == int(out_id))
-    if provider_message_id:
-        conditions.append(SmsMessage.provider_message_id == provider_message_id)
+    if receipt.out_id and receipt.out_id.isascii() and receipt.out_id.isdigit() and int(receipt.out_id) < 2**31:
+        conditions.append(SmsMessage.id == int(receipt.out_id))
+    if receipt.provider_message_id:
+        conditions.append(SmsMessage.provider_message_id == receipt.provider_message_id)
     if not conditions:
         return False
     message = db.session.scalar(select(SmsMessage).where(or_(*conditions)).limit(1))
     if message is None:
         return False
-    status = "delivered" if delivered else "undelivered"
+    delivered, error_code, received_at = receipt.delivered, receipt.error_code, receipt.received_at
     db.session.execute(update(SmsMessage).where(
         SmsMessage.id == message.id, SmsMessage.status.in_(("sending", "sent", "delivered", "undelivered")))
-        .values(status=status, receipt_at=received_at or utcnow(),
+        .values(status="delivered" if delivered else "undelivered", receipt_at=received_at or utcnow(),
                 error_code=None if delivered else (error_code or "UNDELIVERED")[:64],
-                provider_message_id=message.provider_message_id or provider_message_id,
+                provider_message_id=message.provider_message_id or receipt.provider_message_id,
                 sent_at=message.sent_at or received_at or utcnow()))
     customer = db.session.get(Customer, message.customer_id)
     newly_suppressed = bool(not delivered and error_code and customer is not None and customer.phone_index
                             and error_code in settings["opt_out_error_codes"]
-                            and suppress(customer.phone_index, customer.phone_last4, "callback",
-                                         f"receipt {error_code}"))
+                            and _suppress(customer.phone_index, customer.phone_last4, "callback",
+                                          f"receipt {error_code}"))
     db.session.commit()
     sms_delivered.send(current_app._get_current_object(), message_id=message.id,
                        customer_id=message.customer_id, delivered=delivered)
     if newly_suppressed:
         _announce_opt_out(message.customer_id, "callback")
     return True
-
-
-def china_time(text: str | None) -> datetime | None:
-    """'2026-11-23 10:00:00' (Beijing time, as both providers write it) -> aware UTC."""
-    try:
-        return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=CHINA).astimezone(timezone.utc)
-    except (TypeError, ValueError):
-        return None

@@ -1,0 +1,285 @@
+"""SMS templates, campaigns, messages and the suppression list as the API and the pages read and write
+them: one set of rules for both (the pages load their forms with these schemas too), with the
+messages in the user's language.
+"""
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from marshmallow import EXCLUDE, ValidationError, fields, validate
+
+from kehu_sdk import PluginSchema
+from kehu_sdk.customers import FilterInvalid, InvalidPhone, normalize_phone
+from kehu_sdk.schemas import JsonObject, Moment, RowId, Text, TrimmedString
+
+from kehu_plugins.sms.models import MESSAGE_STATUSES, TEMPLATE_KINDS
+from kehu_plugins.sms.service import campaigns, templates
+
+REQUIRED = {"required": _l("必填"), "null": _l("必填")}
+# the customer list's filter arguments (page and sort mean nothing for a campaign)
+TARGET_KEYS = {"q", "status", "kind", "tags", "tag_mode", "region", "industry", "owner_id", "team_id",
+               "created_from", "created_to", "fact"}
+
+
+def _length(maximum: int, required: bool = True) -> validate.Length:
+    if required:
+        return validate.Length(1, maximum, error=_l("必填，最多 %(max)s 个字符", max=maximum))
+    return validate.Length(max=maximum, error=_l("最多 %(max)s 个字符", max=maximum))
+
+
+def _in_words(messages):
+    """Messages as plain text: translated messages declared at import time are evaluated now."""
+    if isinstance(messages, dict):
+        return {key: _in_words(value) for key, value in messages.items()}
+    if isinstance(messages, list):
+        return [_in_words(value) for value in messages]
+    return str(messages)
+
+
+class SmsSchema(PluginSchema):
+    __plugin__ = "sms"
+    error_messages = {"unknown": _l("未知字段"), "type": _l("请求体必须是 JSON 对象")}
+
+    def handle_error(self, error, data, **kwargs):
+        error.messages = _in_words(error.messages)
+
+
+# templates --------------------------------------------------------------------------------------
+def _renders(body: str) -> None:
+    try:
+        templates.variables(body)
+    except templates.TemplateInvalid as exc:
+        raise ValidationError(str(exc)) from exc
+
+
+class TemplateSchema(SmsSchema):
+    id = fields.Integer(dump_only=True)
+    name = TrimmedString(required=True, validate=_length(100), error_messages=REQUIRED)
+    kind = fields.String(load_default="marketing", error_messages=REQUIRED,
+                         validate=validate.OneOf(TEMPLATE_KINDS, error=_l("请选择列表中的一项")),
+                         metadata={"description": "marketing: consent, opt-out text and quiet hours apply; "
+                                                  "notification: service messages"})
+    body = Text(required=True, validate=[_length(templates.MAX_LENGTH), _renders], error_messages=REQUIRED,
+                metadata={"description": "text with {name} {company} {industry} {status} {region_code} {address} "
+                                         "{extra.<field>}; {{ and }} for literal braces"})
+    sign_name = Text(allow_none=True, validate=_length(40, required=False))
+    provider_template_code = Text(allow_none=True, validate=_length(64, required=False))
+    variables = fields.List(fields.String(), dump_only=True)
+    updated_at = fields.DateTime(dump_only=True)
+
+    def get_attribute(self, obj, attr, default):
+        if attr == "variables":
+            return templates.variables(obj.body)
+        return super().get_attribute(obj, attr, default)
+
+
+class PreviewArgsSchema(SmsSchema):
+    customer_id = RowId(required=True, error_messages={**REQUIRED, "invalid": _l("请输入整数")})
+
+
+class PreviewSchema(SmsSchema):
+    template_id = fields.Integer()
+    customer_id = fields.Integer()
+    text = fields.String(metadata={"description": "what the customer receives, opt-out text included"})
+    length = fields.Integer()
+    parts = fields.Integer(metadata={"description": "SMS the provider bills: 70 characters, else 67 per part"})
+    params = fields.Dict(keys=fields.String(), values=fields.String(),
+                         metadata={"description": "the variables as the provider gets them"})
+    consent_sms = fields.Boolean()
+
+
+# campaigns --------------------------------------------------------------------------------------
+class Target(JsonObject):
+    """The customer-list filter as a JSON object: the arguments GET /api/v1/customers takes."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        target = super()._deserialize(value, attr, data, **kwargs)
+        unknown = [k for k in target if k not in TARGET_KEYS and not k.startswith("extra.")]
+        if unknown:
+            raise ValidationError(_("未知的筛选条件：%(keys)s", keys=", ".join(sorted(unknown))))
+        try:
+            campaigns.customer_filter(target)
+        except FilterInvalid as exc:
+            raise ValidationError(exc.errors) from exc
+        return target
+
+
+class CountsSchema(SmsSchema):
+    pending = fields.Integer()
+    sending = fields.Integer()
+    sent = fields.Integer()
+    delivered = fields.Integer()
+    undelivered = fields.Integer()
+    failed = fields.Integer()
+    skipped = fields.Integer()
+
+
+class ProgressSchema(SmsSchema):
+    status = fields.String()
+    total = fields.Integer(metadata={"description": "recipients chosen when the campaign started"})
+    excluded = fields.Integer(metadata={"description": "matched customers left out (no consent, phone, or suppressed)"})
+    counts = fields.Nested(CountsSchema)
+    done = fields.Integer()
+    percent = fields.Float()
+    resume_at = fields.DateTime(allow_none=True, metadata={"description": "waiting for the send window until then"})
+
+
+class AudienceSchema(SmsSchema):
+    matched = fields.Integer()
+    eligible = fields.Integer()
+
+
+class CampaignSchema(SmsSchema):
+    id = fields.Integer(dump_only=True)
+    name = TrimmedString(required=True, validate=_length(100), error_messages=REQUIRED)
+    template_id = RowId(required=True, strict=True, error_messages={**REQUIRED, "invalid": _l("请输入整数")})
+    target = Target(keys=fields.String(), load_default=dict, metadata={
+        "description": "customer filter: q, status, kind, tags, tag_mode, region, industry, owner_id, team_id, "
+                       "created_from, created_to, fact, extra.<field>[__op]"})
+    scheduled_at = Moment(allow_none=True, error_messages={"invalid": _l("时间无效")},
+                          metadata={"description": "start then (without offset: China time); null: at once"})
+    status = fields.String(dump_only=True)
+    provider = fields.String(dump_only=True, allow_none=True)
+    created_by_id = fields.Integer(dump_only=True)
+    started_at = fields.DateTime(dump_only=True, allow_none=True)
+    finished_at = fields.DateTime(dump_only=True, allow_none=True)
+    created_at = fields.DateTime(dump_only=True)
+    progress = fields.Nested(ProgressSchema, dump_only=True)
+
+    def get_attribute(self, obj, attr, default):
+        if attr == "progress":
+            return campaigns.progress(obj)
+        return super().get_attribute(obj, attr, default)
+
+
+class CampaignDetailSchema(CampaignSchema):
+    audience = fields.Nested(AudienceSchema, dump_only=True, allow_none=True,
+                             metadata={"description": "drafts only: how many the target finds and may get it"})
+
+    def get_attribute(self, obj, attr, default):
+        if attr == "audience":
+            return campaigns.audience(obj) if obj.status == "draft" else None
+        return super().get_attribute(obj, attr, default)
+
+
+def _masked(last4: str | None) -> str | None:
+    return f"*******{last4}" if last4 else None
+
+
+class MessageSchema(SmsSchema):
+    id = fields.Integer(metadata={"description": "also the provider's idempotency key (OutId / SessionContext)"})
+    customer_id = fields.Integer()
+    status = fields.String()
+    phone = fields.Function(lambda m: _masked(m.phone_last4), allow_none=True,
+                            metadata={"type": "string", "description": "masked: the last four digits"})
+    attempts = fields.Integer()
+    provider_message_id = fields.String(allow_none=True)
+    error_code = fields.String(allow_none=True)
+    sent_at = fields.DateTime(allow_none=True)
+    receipt_at = fields.DateTime(allow_none=True)
+
+
+class MessageListArgsSchema(SmsSchema):
+    status = fields.String(validate=validate.OneOf(MESSAGE_STATUSES, error=_l("请选择列表中的一项")))
+
+
+# the suppression list ---------------------------------------------------------------------------
+class Phone(Text):
+    """A phone number as people type it; loads as E.164."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return normalize_phone(super()._deserialize(value, attr, data, **kwargs))
+        except InvalidPhone:
+            raise ValidationError(_("不是有效的电话号码")) from None
+
+
+class NewSuppressionSchema(SmsSchema):
+    phone = Phone(required=True, error_messages={"required": _l("请填写手机号"), "null": _l("请填写手机号"),
+                                                 "invalid": _l("请填写手机号")})
+    note = Text(allow_none=True, validate=_length(200, required=False))
+
+
+class SuppressionAddedSchema(SmsSchema):
+    added = fields.Boolean(metadata={"description": "false: the number was on the list already"})
+
+
+class SuppressionSchema(SmsSchema):
+    id = fields.Integer()
+    phone = fields.Function(lambda s: _masked(s.phone_last4), allow_none=True, metadata={"type": "string"})
+    reason = fields.String(metadata={"description": "reply, callback or manual"})
+    note = fields.String(allow_none=True)
+    created_at = fields.DateTime()
+
+
+class StatsSchema(SmsSchema):
+    messages = fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={"description": "by status"})
+    suppressed = fields.Integer()
+    now = fields.DateTime()
+
+
+# provider callbacks -----------------------------------------------------------------------------
+class ProviderValue(fields.Raw):
+    """A value as a provider sent it, read as text (NUL characters dropped; null stays null).
+
+    Callbacks accept odd values rather than refuse them: a refused callback is retried by the
+    provider for days, and a value that names nothing simply matches nothing.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_none=True, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return None if value is None else str(value).replace("\x00", "")
+
+
+class CallbackSchema(SmsSchema):
+    class Meta(SmsSchema.Meta):
+        unknown = EXCLUDE  # providers add fields over time
+
+
+class AliyunReportSchema(CallbackSchema):
+    phone_number = ProviderValue()
+    send_time = ProviderValue(metadata={"description": "Beijing time, 2026-11-23 10:00:00"})
+    report_time = ProviderValue()
+    success = fields.Raw(allow_none=True, metadata={"description": "true when delivered"})
+    err_code = ProviderValue()
+    err_msg = ProviderValue()
+    biz_id = ProviderValue()
+    out_id = ProviderValue(metadata={"description": "the kehu message id given as OutId"})
+
+
+class AliyunReplySchema(CallbackSchema):
+    phone_number = ProviderValue()
+    send_time = ProviderValue()
+    content = ProviderValue()
+    sign_name = ProviderValue()
+    dest_code = ProviderValue()
+    sequence_id = ProviderValue()
+
+
+class TencentReportSchema(CallbackSchema):
+    user_receive_time = ProviderValue()
+    nationcode = ProviderValue()
+    mobile = ProviderValue()
+    report_status = ProviderValue(metadata={"description": "SUCCESS when delivered"})
+    errmsg = ProviderValue()
+    description = ProviderValue()
+    sid = ProviderValue(metadata={"description": "the SerialNo SendSms answered"})
+
+
+class TencentReplySchema(CallbackSchema):
+    extend = ProviderValue()
+    mobile = ProviderValue()
+    nationcode = ProviderValue()
+    sign = ProviderValue()
+    text = ProviderValue()
+    time = fields.Raw(allow_none=True, metadata={"description": "Unix seconds"})
+
+
+class AliyunAnswerSchema(SmsSchema):
+    code = fields.Integer()
+    msg = fields.String()
+
+
+class TencentAnswerSchema(SmsSchema):
+    result = fields.Integer()
+    errmsg = fields.String()
