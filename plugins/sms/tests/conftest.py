@@ -1,11 +1,13 @@
-"""Fixtures for the SMS plugin: the plugin enabled, users holding sms.* permissions, customers,
-and the loopback fake provider servers (``sms_fakes.py`` beside this file: test support, not plugin code)."""
+"""Fixtures for the SMS plugin: the plugin enabled, users holding sms.* permissions, and the
+loopback fake provider servers (``sms_fakes.py`` beside this file: test support, not plugin code).
+
+Customers come from the SDK's ``make_customer(owner, **fields)``; marketing SMS need
+``consent_sms=True``, so tests say so where they send them."""
 import sys
 from pathlib import Path
 
 import pytest
 
-from kehu_sdk.customers import create_customer
 from kehu_sdk.db import db
 
 # the tests folder is no package (--import-mode=importlib): its support module is found by path
@@ -56,20 +58,6 @@ def sms_user(sms_app, make_user):
                                permissions)
         db.session.commit()
         return user
-
-    return make
-
-
-@pytest.fixture
-def make_customer(sms_app):
-    counter = iter(range(1000, 9999))
-
-    def make(owner, consent=True, phone=None, **data):
-        number = next(counter)
-        customer = create_customer({"name": data.pop("name", f"客户{number}"),
-                                    "phone": phone if phone is not None else f"1380537{number:04d}",
-                                    "consent_sms": consent, **data}, owner)
-        return customer
 
     return make
 

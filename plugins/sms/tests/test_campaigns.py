@@ -57,7 +57,7 @@ def test_template_validation_and_preview(client, marketer, owner, make_customer,
     assert template["variables"] == ["name", "company"]
     assert client.post("/api/v1/sms/templates", json={"name": "春耕促销", "body": "hi"}).status_code == 409
 
-    customer = make_customer(owner, name="王伟", company="金穗农业")
+    customer = make_customer(owner, consent_sms=True, name="王伟", company="金穗农业")
     preview = client.get(f"/api/v1/sms/templates/{template['id']}/preview?customer_id={customer.id}").get_json()
     assert preview["text"] == "王伟您好，金穗农业春耕农资八折。 拒收请回复R"
     assert preview["params"] == {"name": "王伟", "company": "金穗农业"}
@@ -71,10 +71,10 @@ def test_template_validation_and_preview(client, marketer, owner, make_customer,
 def test_campaign_sends_once_to_consenting_targets_only(client, marketer, owner, make_customer, save_settings,
                                                         aliyun_fake, all_day, provider_settings):
     save_settings(**provider_settings("aliyun", aliyun_fake))
-    wanted = make_customer(owner, name="李娜", company="金穗农业", tags=["重点关注"], region_code="370811")
-    no_consent = make_customer(owner, consent=False, tags=["重点关注"], region_code="370811")
-    other_region = make_customer(owner, tags=["重点关注"], region_code="370102")
-    suppressed = make_customer(owner, tags=["重点关注"], region_code="370811", phone="13905370000")
+    wanted = make_customer(owner, consent_sms=True, name="李娜", company="金穗农业", tags=["重点关注"], region_code="370811")
+    no_consent = make_customer(owner, consent_sms=False, tags=["重点关注"], region_code="370811")
+    other_region = make_customer(owner, consent_sms=True, tags=["重点关注"], region_code="370102")
+    suppressed = make_customer(owner, consent_sms=True, tags=["重点关注"], region_code="370811", phone="13905370000")
     assert client.post("/api/v1/sms/suppressions", json={"phone": "139 0537 0000"}).status_code == 201
     template = make_template(client)
 
@@ -101,7 +101,7 @@ def test_campaign_sends_once_to_consenting_targets_only(client, marketer, owner,
 
 
 def test_notification_template_needs_no_marketing_consent(client, owner, make_customer, all_day):
-    make_customer(owner, consent=False, status="customer")
+    make_customer(owner, consent_sms=False, status="customer")
     template = make_template(client, name="发货通知", kind="notification", body="{name}，您的订单已发货。")
     campaign = run_campaign(client, template["id"], {"status": ["customer"]})
     assert campaign["progress"]["counts"]["sent"] == 1  # console provider
@@ -110,7 +110,7 @@ def test_notification_template_needs_no_marketing_consent(client, owner, make_cu
 
 
 def test_schedule_pause_resume_cancel(client, owner, make_customer, all_day):
-    make_customer(owner)
+    make_customer(owner, consent_sms=True)
     template = make_template(client)
     later = (datetime.now(timezone.utc) + timedelta(hours=2)).isoformat()
     created = client.post("/api/v1/sms/campaigns", json={"name": "定时", "template_id": template["id"],
@@ -129,7 +129,7 @@ def test_schedule_pause_resume_cancel(client, owner, make_customer, all_day):
 
 def test_scheduled_campaign_starts_when_due_and_cancel_skips_pending(client, owner, make_customer, all_day, sms_app):
     for _ in range(3):
-        make_customer(owner)
+        make_customer(owner, consent_sms=True)
     template = make_template(client)
     soon = datetime.now(timezone.utc) + timedelta(minutes=5)
     created = client.post("/api/v1/sms/campaigns", json={"name": "定时", "template_id": template["id"],
@@ -151,7 +151,7 @@ def test_quiet_hours_hold_marketing_until_the_window_opens(client, owner, make_c
     opens = (now + timedelta(hours=2)).strftime("%H:%M")
     closes = (now + timedelta(hours=3)).strftime("%H:%M")
     save_settings(send_window_start=opens, send_window_end=closes)
-    make_customer(owner)
+    make_customer(owner, consent_sms=True)
     template = make_template(client)
     campaign = run_campaign(client, template["id"], {})
     assert campaign["status"] == "running" and campaign["progress"]["counts"]["pending"] == 1
@@ -168,7 +168,7 @@ def test_stale_claims_are_reconciled_not_resent(client, owner, make_customer, sa
     """A worker died after the provider accepted one message and before it committed: that message
     is found by its OutId and marked sent; the others go back to pending and are sent once."""
     settings = save_settings(**provider_settings("aliyun", aliyun_fake), claim_timeout_seconds=1, batch_size=10)
-    customers = [make_customer(owner) for _ in range(4)]
+    customers = [make_customer(owner, consent_sms=True) for _ in range(4)]
     template = make_template(client)
     created = client.post("/api/v1/sms/campaigns", json={"name": "崩溃", "template_id": template["id"]}).get_json()
     campaign = db.session.get(SmsCampaign, created["id"])
@@ -202,7 +202,7 @@ def test_rate_limit_is_shared_and_respected(client, owner, make_customer, save_s
         save_settings(**provider_settings("aliyun", fake), rate_limit_per_second=20, batch_size=7,
                       send_window_start="00:00", send_window_end="00:00")
         for _ in range(20):
-            make_customer(owner)
+            make_customer(owner, consent_sms=True)
         template = make_template(client)
         began = time.monotonic()
         campaign = run_campaign(client, template["id"], {})
@@ -246,7 +246,7 @@ def test_bad_campaign_input_is_a_problem_not_a_500(client):
 
 
 def test_message_channel_sends_one_sms(client, marketer, owner, make_customer, all_day, sms_app):
-    customer = make_customer(owner, name="周杰")
+    customer = make_customer(owner, consent_sms=True, name="周杰")
     template = make_template(client)
     [channel] = [c for found in sms_app.extensions["kehu_plugins"].hook("message_channels")() for c in found]
     assert channel.name == "sms"
@@ -267,8 +267,8 @@ MANUFACTURER = {"main_products": "液压支架", "annual_capacity_tons": 1200, "
 
 def test_target_by_custom_field_and_extra_variable(client, owner, make_customer, enable_plugins, all_day):
     enable_plugins("industry")
-    big = make_customer(owner, name="大件机械", industry="manufacturing", extra=MANUFACTURER)
-    make_customer(owner, name="小五金厂", industry="manufacturing",
+    big = make_customer(owner, consent_sms=True, name="大件机械", industry="manufacturing", extra=MANUFACTURER)
+    make_customer(owner, consent_sms=True, name="小五金厂", industry="manufacturing",
                   extra={**MANUFACTURER, "annual_capacity_tons": 50, "main_products": "螺丝"})
     template = make_template(client, name="产能", body="{name}：{extra.main_products}配件优惠。")
     campaign = run_campaign(client, template["id"], {"industry": ["manufacturing"],

@@ -38,7 +38,7 @@ def test_opt_out_keywords(text, expected):
 
 def test_aliyun_reply_td_suppresses_and_reaches_the_timeline(setup, make_customer, app):
     client, owner = setup
-    customer = make_customer(owner, phone="13805370001")
+    customer = make_customer(owner, consent_sms=True, phone="13805370001")
     web = app.test_client()
     push = [{"phone_number": "13805370001", "send_time": "2026-11-23 10:00:00", "content": "TD",
              "sign_name": "【鸿达机械】", "dest_code": "1234", "sequence_id": 88001}]
@@ -56,7 +56,7 @@ def test_aliyun_reply_td_suppresses_and_reaches_the_timeline(setup, make_custome
 
 def test_tencent_reply_callback_and_non_opt_out_reply(setup, make_customer, app):
     client, owner = setup
-    customer = make_customer(owner, phone="13805370002")
+    customer = make_customer(owner, consent_sms=True, phone="13805370002")
     web = app.test_client()
     ok = web.post(f"/api/v1/sms/callbacks/tencent/reply/{TOKEN}",
                   json={"extend": "", "mobile": "13805370002", "nationcode": "86", "sign": "鸿达机械",
@@ -81,8 +81,8 @@ def test_callbacks_need_the_token_and_valid_json(setup, app):
 def test_delivery_receipts_update_message_status(setup, make_customer, app, save_settings, tencent_fake,
                                                  provider_settings):
     client, owner = setup
-    first = make_customer(owner, phone="13805370003")
-    second = make_customer(owner, phone="13805370004")
+    first = make_customer(owner, consent_sms=True, phone="13805370003")
+    second = make_customer(owner, consent_sms=True, phone="13805370004")
     campaign = send_campaign(client)
     assert campaign["progress"]["counts"]["sent"] == 2
     by_customer = {m.customer_id: m for m in db.session.scalars(select(SmsMessage))}
@@ -103,7 +103,7 @@ def test_delivery_receipts_update_message_status(setup, make_customer, app, save
 
     # Tencent receipts match on the SerialNo ("sid")
     save_settings(**provider_settings("tencent", tencent_fake))
-    third = make_customer(owner, phone="13805370005")
+    third = make_customer(owner, consent_sms=True, phone="13805370005")
     send_campaign(client, body="{name}，欢迎再次光临。")
     message = db.session.scalar(select(SmsMessage).where(SmsMessage.customer_id == third.id))
     web.post(f"/api/v1/sms/callbacks/tencent/report/{TOKEN}",
@@ -120,7 +120,7 @@ def test_consent_withdrawn_after_start_is_respected(setup, make_customer, app, s
     save_settings(send_window_start="00:00", send_window_end="00:01")  # closed almost all day
     if china_now().strftime("%H:%M") == "00:00":
         pytest.skip("the window is open this minute")
-    customer = make_customer(owner)
+    customer = make_customer(owner, consent_sms=True)
     campaign = send_campaign(client)
     assert campaign["progress"]["counts"]["pending"] == 1
     from kehu_sdk.customers import update_customer

@@ -30,7 +30,7 @@ def test_template_and_campaign_pages(sms_user, web_client_as, make_user, make_cu
     template_id = db.session.scalar(select(SmsTemplate.id))
 
     owner = make_user("manager")
-    customer = make_customer(owner, name="赵强")
+    customer = make_customer(owner, consent_sms=True, name="赵强")
     new = web.post("/sms/campaigns/new", data={"csrf_token": token, "name": "开业活动", "template_id": template_id,
                                                "status": ["lead"], "region": ""})
     assert new.status_code == 302, new.get_data(as_text=True)

@@ -74,7 +74,7 @@ def test_killed_worker_leaves_no_recipient_unsent_and_none_twice(
                       claim_timeout_seconds=2, stall_seconds=2, send_window_start="00:00", send_window_end="00:00")
         owner = make_user("manager")
         for _ in range(RECIPIENTS):
-            make_customer(owner)
+            make_customer(owner, consent_sms=True)
         marketer = sms_user("marketing")
         from kehu_plugins.sms.models import SmsTemplate
         from kehu_plugins.sms.service import campaigns
