@@ -1,6 +1,7 @@
 """The SMS pages, the menu entry and the customer panel."""
 import re
 
+from markupsafe import escape
 from sqlalchemy import select
 
 from kehu_plugins.sms.models import SmsCampaign, SmsTemplate
@@ -63,3 +64,43 @@ def test_pages_need_permissions(web_client_as, make_user, sms_app):
     assert web.get("/sms/").status_code == 403
     assert web.get("/sms/templates/new").status_code == 403
 
+
+def test_a_page_and_the_api_refuse_the_same_input_with_the_same_messages(sms_user, web_client_as, api_client_as):
+    """The pages load their forms with the API's schemas and save through the same service: a bad
+    target is refused when the campaign is saved, not only when it starts."""
+    user = sms_user("marketing")
+    web, api = web_client_as(user), api_client_as(user)
+    token = csrf_token(web.get("/sms/templates/new").get_data(as_text=True))
+
+    def page_shows(response, messages):
+        assert response.status_code == 422
+        html = response.get_data(as_text=True)
+        missing = [m for m in messages if str(escape(m)) not in html]
+        assert not missing, missing
+
+    bad_template = {"name": "开业", "kind": "marketing", "body": "{nope}您好"}
+    answer = api.post("/api/v1/sms/templates", json=bad_template)
+    assert answer.status_code == 422 and answer.mimetype == "application/problem+json"
+    assert answer.get_json()["errors"]["json"] == {"body": ["未知变量：{nope}"]}
+    page_shows(web.post("/sms/templates/new", data={"csrf_token": token, **bad_template}), ["未知变量：{nope}"])
+    assert db.session.scalar(select(SmsTemplate.id)) is None
+
+    template = api.post("/api/v1/sms/templates", json={"name": "开业", "body": "{name}您好"}).get_json()
+    answer = api.post("/api/v1/sms/campaigns", json={"name": "", "template_id": template["id"], "target": {"region": "99"}})
+    assert answer.status_code == 422 and answer.mimetype == "application/problem+json"
+    errors = answer.get_json()["errors"]["json"]
+    assert errors == {"name": ["必填，最多 100 个字符"], "target": {"region": ["不是有效的行政区划代码：99"]}}
+    page_shows(web.post("/sms/campaigns/new", data={"csrf_token": token, "name": "", "template_id": template["id"],
+                                                   "region": "99"}),
+               errors["name"] + errors["target"]["region"])
+    assert db.session.scalar(select(SmsCampaign.id)) is None  # neither path stored it
+
+    # in the user's language: English for a user who chose it, on both paths
+    user.locale = "en"
+    db.session.commit()
+    answer = api.post("/api/v1/sms/campaigns", json={"name": "", "template_id": template["id"], "target": {"region": "99"}})
+    errors = answer.get_json()["errors"]["json"]
+    assert errors == {"name": ["Required, at most 100 characters"], "target": {"region": ["Not a valid region code: 99"]}}
+    page_shows(web.post("/sms/campaigns/new", data={"csrf_token": token, "name": "", "template_id": template["id"],
+                                                   "region": "99"}),
+               errors["name"] + errors["target"]["region"])
