@@ -22,6 +22,8 @@ from kehu.interactions.models import Interaction
 from kehu.tags.models import Tag
 from kehu_plugins.erp.models import ErpSyncRun
 from kehu_plugins.erp.service.sync import start_run
+from kehu_plugins.sms.models import SmsCampaign, SmsSuppression, SmsTemplate
+from kehu_plugins.sms.service import campaigns as sms_campaigns, consent as sms_consent, templates as sms_templates
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, negative_data_rejection]
@@ -34,7 +36,12 @@ EXISTING = {
     "tag_id": lambda app: db.session.scalars(select(Tag.id)).all(),
     "name": lambda app: sorted(app.extensions["kehu_plugins"].installed),
     "run_id": lambda app: db.session.scalars(select(ErpSyncRun.id)).all(),
+    "template_id": lambda app: db.session.scalars(select(SmsTemplate.id)).all(),
+    "campaign_id": lambda app: db.session.scalars(select(SmsCampaign.id)).all(),
+    "suppression_id": lambda app: db.session.scalars(select(SmsSuppression.id)).all(),
+    "token": lambda app: [SMS_CALLBACK_TOKEN],  # the SMS provider callbacks' secret path segment
 }
+SMS_CALLBACK_TOKEN = "fuzz-callback-token"
 
 
 def _load_schema():
@@ -56,7 +63,7 @@ schema = _load_schema()
 
 
 @pytest.fixture
-def auth_headers(app, admin):
+def auth_headers(app, admin, save_plugin_settings):
     """An admin's Bearer token, and a few rows for the id-based operations to find."""
     _, token = tokens.issue(admin, "fuzz")
     db.session.commit()
@@ -70,6 +77,17 @@ def auth_headers(app, admin):
         client.post(f"/api/v1/customers/{customer['id']}/interactions", headers=headers, json={
             "kind": "call", "subject": "电话回访", "status": "planned", "due_at": "2030-01-01T09:00:00"})
     start_run("manual")  # an ERP sync run (queued) for /api/v1/erp/runs/{run_id}
+    # SMS templates of both kinds, a draft and a started campaign of each, a suppressed number
+    save_plugin_settings("sms", {"callback_token": SMS_CALLBACK_TOKEN})
+    for kind in ("marketing", "notification"):
+        template = sms_templates.create_template({"name": f"春耕{kind}", "kind": kind,
+                                                  "body": "{name}您好，{company}春耕农资八折。"}, admin)
+        for number in range(1, 3):
+            campaign = sms_campaigns.create_campaign({"name": f"春耕活动{number}", "template_id": template.id,
+                                                      "target": {"region": "3708"}}, admin)
+            if number == 2:
+                sms_campaigns.start_campaign(campaign)
+    sms_consent.add_suppression("+8613805379999")
     return headers
 
 
