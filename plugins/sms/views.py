@@ -180,9 +180,10 @@ def edit_template(template_id):
     form = TemplateForm(obj=template)
     status = 200
     if form.validate_on_submit():
-        saved = _saved(form, TemplateSchema(), lambda data: templates.update_template(template, data)
-                       if template else templates.create_template(data, current_user))
-        if saved is not None:
+        def save(data):
+            return templates.update_template(template, data) if template else templates.create_template(data, current_user)
+
+        if _saved(form, TemplateSchema(), save) is not None:
             flash(_("模板已保存。"))
             return redirect(url_for("sms.templates_page"))
         status = 422
