@@ -34,6 +34,19 @@ def _in_words(messages):
     return str(messages)
 
 
+class Name(TrimmedString):
+    """A name: at most ``maximum`` characters as typed (what OpenAPI documents), not blank once trimmed."""
+
+    def __init__(self, maximum: int, **kwargs):
+        super().__init__(required=True, validate=_length(maximum), error_messages=REQUIRED, **kwargs)
+        self.maximum = maximum
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and len(value) > self.maximum:
+            raise ValidationError(_("必填，最多 %(max)s 个字符", max=self.maximum))
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class SmsSchema(PluginSchema):
     __plugin__ = "sms"
     error_messages = {"unknown": _l("未知字段"), "type": _l("请求体必须是 JSON 对象")}
@@ -52,7 +65,7 @@ def _renders(body: str) -> None:
 
 class TemplateSchema(SmsSchema):
     id = fields.Integer(dump_only=True)
-    name = TrimmedString(required=True, validate=_length(100), error_messages=REQUIRED)
+    name = Name(100)
     kind = fields.String(load_default="marketing", error_messages=REQUIRED,
                          validate=validate.OneOf(TEMPLATE_KINDS, error=_l("请选择列表中的一项")),
                          metadata={"description": "marketing: consent, opt-out text and quiet hours apply; "
@@ -129,7 +142,7 @@ class AudienceSchema(SmsSchema):
 
 class CampaignSchema(SmsSchema):
     id = fields.Integer(dump_only=True)
-    name = TrimmedString(required=True, validate=_length(100), error_messages=REQUIRED)
+    name = Name(100)
     template_id = RowId(required=True, strict=True, error_messages={**REQUIRED, "invalid": _l("请输入整数")})
     target = Target(keys=fields.String(), load_default=dict, metadata={
         "description": "customer filter: q, status, kind, tags, tag_mode, region, industry, owner_id, team_id, "

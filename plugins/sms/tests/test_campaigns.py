@@ -53,6 +53,9 @@ def test_template_validation_and_preview(client, marketer, owner, make_customer,
     assert bad.status_code == 422 and bad.mimetype == "application/problem+json"
     assert "body" in bad.get_json()["errors"]["json"]
     assert client.post("/api/v1/sms/templates", json={"name": "x", "body": "{name"}).status_code == 422
+    # names are trimmed, but at most 100 characters as sent (what the OpenAPI document says)
+    assert client.post("/api/v1/sms/templates", json={"name": " " + "x" * 100, "body": "hi"}).status_code == 422
+    assert client.post("/api/v1/sms/templates", json={"name": "   ", "body": "hi"}).status_code == 422
     template = make_template(client)
     assert template["variables"] == ["name", "company"]
     assert client.post("/api/v1/sms/templates", json={"name": "春耕促销", "body": "hi"}).status_code == 409
