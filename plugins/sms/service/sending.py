@@ -13,7 +13,6 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, time as clock_time, timedelta, timezone, tzinfo
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -23,7 +22,7 @@ from kehu_sdk.customers import Customer
 from kehu_sdk.db import db
 from kehu_sdk.interactions import log_interaction
 from kehu_sdk.plugins import settings_of
-from kehu_sdk.time import CHINA_TZ, utcnow
+from kehu_sdk.time import CHINA_TZ, utcnow, zone
 
 from kehu_plugins.sms.models import SmsCampaign, SmsMessage, SmsRateSlot, SmsSuppression
 from kehu_plugins.sms.providers import provider_from_settings
@@ -44,12 +43,12 @@ def _clock(text: str) -> clock_time:
     return clock_time(int(hours), int(minutes))
 
 
-def next_send_time(now: datetime, start: str = "08:00", end: str = "21:00", zone: tzinfo = CHINA_TZ) -> datetime:
+def next_send_time(now: datetime, start: str = "08:00", end: str = "21:00", where: tzinfo = CHINA_TZ) -> datetime:
     """``now`` when it is inside the daily window, else the next moment the window opens (UTC, aware).
 
     A window whose end is before its start runs across midnight (22:00–06:00); equal ends mean all day.
     """
-    local = now.astimezone(zone)
+    local = now.astimezone(where)
     opens, closes = _clock(start), _clock(end)
     clock = local.time()
     if opens == closes:
@@ -58,7 +57,7 @@ def next_send_time(now: datetime, start: str = "08:00", end: str = "21:00", zone
     if inside:
         return now
     day = local.date() if clock < opens else local.date() + timedelta(days=1)
-    return datetime.combine(day, opens, tzinfo=zone).astimezone(timezone.utc)
+    return datetime.combine(day, opens, tzinfo=where).astimezone(timezone.utc)
 
 
 # the rate limit ---------------------------------------------------------------------------------
@@ -113,7 +112,7 @@ def work(campaign_id: int, budget_seconds: float = SLICE_SECONDS, provider=None)
         provider = provider or provider_from_settings(settings, campaign.provider)
         now = utcnow()
         window = next_send_time(now, settings["send_window_start"], settings["send_window_end"],
-                                ZoneInfo(settings["timezone"]))
+                                zone(settings["timezone"]))
         if window > now and campaign.template.kind == "marketing":
             _wait(campaign, window)
             result.outcome = "wait"
