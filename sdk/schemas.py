@@ -8,9 +8,13 @@ Field types with core's input rules, so plugin input the database cannot store i
 500: ``Text`` (no NUL characters), ``TrimmedString`` (and without surrounding spaces), ``Moment``
 (typed without an offset it is China time; it must exist in UTC), ``RowId`` (an id within the
 INTEGER range), ``JsonObject`` (a JSON object stored as it is: no NaN, no NUL).
+
+Marshmallow's own messages are English: ``translated(errors)`` says them in the user's language, as
+the API's problem documents do, for a page that loads its form with the same schema.
 """
 from marshmallow import RAISE, Schema
 
+from kehu.platform.messages import translated
 from kehu.platform.schema_fields import JsonObject, Moment, RowId, Text, TrimmedString
 from kehu.plugins.naming import check_plugin_name
 
@@ -29,4 +33,4 @@ class PluginSchema(Schema):
         check_plugin_name(plugin)
 
 
-__all__ = ["JsonObject", "Moment", "PluginSchema", "RowId", "Text", "TrimmedString"]
+__all__ = ["JsonObject", "Moment", "PluginSchema", "RowId", "Text", "TrimmedString", "translated"]
