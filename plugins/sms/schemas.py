@@ -1,9 +1,8 @@
 """SMS templates, campaigns, messages and the suppression list as the API and the pages read and write
-them: one set of rules for both (the pages load their forms with these schemas too), with the
-messages in the user's language.
+them: one set of rules for both (the pages load their forms with these schemas too). Marshmallow's
+own messages reach people in their language through ``kehu_sdk.schemas.translated``, as core's do.
 """
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE, ValidationError, fields, validate
 
 from kehu_sdk import PluginSchema
@@ -13,46 +12,26 @@ from kehu_sdk.schemas import JsonObject, Moment, RowId, Text, TrimmedString
 from kehu_plugins.sms.models import MESSAGE_STATUSES, TEMPLATE_KINDS
 from kehu_plugins.sms.service import campaigns, templates
 
-REQUIRED = {"required": _l("必填"), "null": _l("必填")}
 # the customer list's filter arguments (page and sort mean nothing for a campaign)
 TARGET_KEYS = {"q", "status", "kind", "tags", "tag_mode", "region", "industry", "owner_id", "team_id",
                "created_from", "created_to", "fact"}
 
 
-def _length(maximum: int, required: bool = True) -> validate.Length:
-    if required:
-        return validate.Length(1, maximum, error=_l("必填，最多 %(max)s 个字符", max=maximum))
-    return validate.Length(max=maximum, error=_l("最多 %(max)s 个字符", max=maximum))
-
-
-def _in_words(messages):
-    """Messages as plain text: translated messages declared at import time are evaluated now."""
-    if isinstance(messages, dict):
-        return {key: _in_words(value) for key, value in messages.items()}
-    if isinstance(messages, list):
-        return [_in_words(value) for value in messages]
-    return str(messages)
-
-
 class Name(TrimmedString):
-    """A name: at most ``maximum`` characters as typed (what OpenAPI documents), not blank once trimmed."""
+    """A name: at most ``maximum`` characters as sent (what OpenAPI documents), not blank once trimmed."""
 
     def __init__(self, maximum: int, **kwargs):
-        super().__init__(required=True, validate=_length(maximum), error_messages=REQUIRED, **kwargs)
-        self.maximum = maximum
+        self.length = validate.Length(1, maximum)
+        super().__init__(required=True, validate=self.length, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, str) and len(value) > self.maximum:
-            raise ValidationError(_("必填，最多 %(max)s 个字符", max=self.maximum))
+        if isinstance(value, str):
+            self.length(value)
         return super()._deserialize(value, attr, data, **kwargs)
 
 
 class SmsSchema(PluginSchema):
     __plugin__ = "sms"
-    error_messages = {"unknown": _l("未知字段"), "type": _l("请求体必须是 JSON 对象")}
-
-    def handle_error(self, error, data, **kwargs):
-        error.messages = _in_words(error.messages)
 
 
 # templates --------------------------------------------------------------------------------------
@@ -66,15 +45,14 @@ def _renders(body: str) -> None:
 class TemplateSchema(SmsSchema):
     id = fields.Integer(dump_only=True)
     name = Name(100)
-    kind = fields.String(load_default="marketing", error_messages=REQUIRED,
-                         validate=validate.OneOf(TEMPLATE_KINDS, error=_l("请选择列表中的一项")),
+    kind = fields.String(load_default="marketing", validate=validate.OneOf(TEMPLATE_KINDS),
                          metadata={"description": "marketing: consent, opt-out text and quiet hours apply; "
                                                   "notification: service messages"})
-    body = Text(required=True, validate=[_length(templates.MAX_LENGTH), _renders], error_messages=REQUIRED,
+    body = Text(required=True, validate=[validate.Length(1, templates.MAX_LENGTH), _renders],
                 metadata={"description": "text with {name} {company} {industry} {status} {region_code} {address} "
                                          "{extra.<field>}; {{ and }} for literal braces"})
-    sign_name = Text(allow_none=True, validate=_length(40, required=False))
-    provider_template_code = Text(allow_none=True, validate=_length(64, required=False))
+    sign_name = Text(allow_none=True, validate=validate.Length(max=40))
+    provider_template_code = Text(allow_none=True, validate=validate.Length(max=64))
     variables = fields.List(fields.String(), dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
 
@@ -85,7 +63,7 @@ class TemplateSchema(SmsSchema):
 
 
 class PreviewArgsSchema(SmsSchema):
-    customer_id = RowId(required=True, error_messages={**REQUIRED, "invalid": _l("请输入整数")})
+    customer_id = RowId(required=True)
 
 
 class PreviewSchema(SmsSchema):
@@ -143,12 +121,11 @@ class AudienceSchema(SmsSchema):
 class CampaignSchema(SmsSchema):
     id = fields.Integer(dump_only=True)
     name = Name(100)
-    template_id = RowId(required=True, strict=True, error_messages={**REQUIRED, "invalid": _l("请输入整数")})
+    template_id = RowId(required=True, strict=True)
     target = Target(keys=fields.String(), load_default=dict, metadata={
         "description": "customer filter: q, status, kind, tags, tag_mode, region, industry, owner_id, team_id, "
                        "created_from, created_to, fact, extra.<field>[__op]"})
-    scheduled_at = Moment(allow_none=True, error_messages={"invalid": _l("时间无效")},
-                          metadata={"description": "start then (without offset: China time); null: at once"})
+    scheduled_at = Moment(allow_none=True, metadata={"description": "start then (without offset: China time); null: at once"})
     status = fields.String(dump_only=True)
     provider = fields.String(dump_only=True, allow_none=True)
     created_by_id = fields.Integer(dump_only=True)
@@ -191,7 +168,7 @@ class MessageSchema(SmsSchema):
 
 
 class MessageListArgsSchema(SmsSchema):
-    status = fields.String(validate=validate.OneOf(MESSAGE_STATUSES, error=_l("请选择列表中的一项")))
+    status = fields.String(validate=validate.OneOf(MESSAGE_STATUSES))
 
 
 # the suppression list ---------------------------------------------------------------------------
@@ -199,6 +176,8 @@ class Phone(Text):
     """A phone number as people type it; loads as E.164."""
 
     def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, str):
+            raise ValidationError(_("请填写手机号"))
         try:
             return normalize_phone(super()._deserialize(value, attr, data, **kwargs))
         except InvalidPhone:
@@ -206,9 +185,8 @@ class Phone(Text):
 
 
 class NewSuppressionSchema(SmsSchema):
-    phone = Phone(required=True, error_messages={"required": _l("请填写手机号"), "null": _l("请填写手机号"),
-                                                 "invalid": _l("请填写手机号")})
-    note = Text(allow_none=True, validate=_length(200, required=False))
+    phone = Phone(required=True)
+    note = Text(allow_none=True, validate=validate.Length(max=200))
 
 
 class SuppressionAddedSchema(SmsSchema):

@@ -1,7 +1,8 @@
 """SMS pages under /sms: campaigns (progress polled with htmx), campaign detail, templates.
 
 Forms are loaded with the API's schemas and saved through the same service functions, so a page
-refuses what the API refuses, with the same messages (422 with the form shown again).
+refuses what the API refuses, with the same messages (422 with the form shown again): marshmallow's
+own messages translated as the API translates them.
 """
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -14,6 +15,7 @@ from wtforms.widgets import DateTimeLocalInput
 
 from kehu_sdk import PluginBlueprint
 from kehu_sdk.db import db
+from kehu_sdk.schemas import translated
 from kehu_sdk.web import current_user, login_required, require_permission
 
 from kehu_plugins.sms.models import TEMPLATE_KINDS
@@ -87,7 +89,7 @@ def _saved(form, schema, save):
     try:
         return save(schema.load(form.values()))
     except ValidationError as exc:
-        form.show_errors(exc.messages)
+        form.show_errors(translated(exc.messages))
     except SmsInvalid as exc:
         db.session.rollback()
         form.show_errors(exc.errors)
