@@ -6,20 +6,19 @@ from flask.views import MethodView
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from kehu_plugins.sms.models import SmsCampaign, SmsMessage, SmsSuppression
+from kehu_plugins.sms.providers import aliyun, tencent
+from kehu_plugins.sms.schemas import (AliyunAnswerSchema, AliyunReplySchema, AliyunReportSchema, CampaignDetailSchema,
+                                      CampaignSchema, MessageListArgsSchema, MessageSchema, NewSuppressionSchema,
+                                      PreviewArgsSchema, PreviewSchema, ProgressSchema, StatsSchema,
+                                      SuppressionAddedSchema, SuppressionSchema, TemplateSchema, TencentAnswerSchema,
+                                      TencentReplySchema, TencentReportSchema)
+from kehu_plugins.sms.service import SmsConflict, SmsInvalid, campaigns, consent, templates
 from kehu_sdk.api import PluginApi, abort, page_of
 from kehu_sdk.customers import visible_customer
 from kehu_sdk.db import db
 from kehu_sdk.time import utcnow
 from kehu_sdk.web import current_user, require_permission
-
-from kehu_plugins.sms.models import SmsCampaign, SmsMessage, SmsSuppression
-from kehu_plugins.sms.providers import aliyun, tencent
-from kehu_plugins.sms.schemas import (AliyunAnswerSchema, AliyunReplySchema, AliyunReportSchema,
-                                      CampaignDetailSchema, CampaignSchema, MessageListArgsSchema, MessageSchema,
-                                      NewSuppressionSchema, PreviewArgsSchema, PreviewSchema, ProgressSchema,
-                                      StatsSchema, SuppressionAddedSchema, SuppressionSchema, TemplateSchema,
-                                      TencentAnswerSchema, TencentReplySchema, TencentReportSchema)
-from kehu_plugins.sms.service import SmsConflict, SmsInvalid, campaigns, consent, templates
 
 api = PluginApi("sms", __name__, description="SMS: templates, campaigns and their progress, the suppression "
                                              "list, and the providers' receipt and reply callbacks (docs/sms.md)")

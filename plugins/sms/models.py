@@ -38,6 +38,8 @@ class SmsCampaign(PluginModel):
     template_id: Mapped[int] = mapped_column(ForeignKey("sms_template.id"), nullable=False)
     status: Mapped[str] = mapped_column(String(12), nullable=False, default="draft", index=True)
     target: Mapped[dict] = mapped_column(JSON, nullable=False, default=dict)  # customer filter args
+    # the text typed for a one-customer send (the template's {content}); None for campaigns (migration 0002)
+    message: Mapped[str | None] = mapped_column(Text)
     scheduled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     provider: Mapped[str | None] = mapped_column(String(16))  # fixed when the campaign starts
     created_by_id: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -2,10 +2,10 @@
 from flask import render_template, url_for
 from flask_babel import lazy_gettext as _l
 
+from kehu_plugins.sms.service import SWEEP
+from kehu_plugins.sms.service.campaigns import SMS_CHANNEL
 from kehu_sdk import Plugin, hookimpl
 from kehu_sdk.time import CHINA_TZ_NAME
-
-from kehu_plugins.sms.service import SWEEP
 
 SECRET = {"type": "string", "writeOnly": True, "maxLength": 200}
 CLOCK = {"type": "string", "pattern": "^([01][0-9]|2[0-3]):[0-5][0-9]$"}
@@ -38,6 +38,9 @@ class SmsPlugin(Plugin):
             "region": {"type": "string", "maxLength": 40, "default": "ap-guangzhou", "title": "地域（腾讯云）", "x-title-en": "Region (Tencent Cloud)"},
             "sms_sdk_app_id": {"type": "string", "maxLength": 40, "default": "", "title": "SmsSdkAppId（腾讯云）", "x-title-en": "SmsSdkAppId (Tencent Cloud)"},
             "sign_name": {"type": "string", "maxLength": 40, "default": "", "title": "短信签名", "x-title-en": "Sign name"},
+            "message_template_id": {"type": ["integer", "null"], "minimum": 1, "maximum": 2**31 - 1, "default": None,
+                                    "title": "单条消息模板：客户页“发送消息”用的短信模板 ID（正文含 {content}）",
+                                    "x-title-en": "Single-message template: the SMS template id the customer page's send box uses (its text has {content})"},
             "request_timeout_seconds": {"type": "number", "minimum": 1, "maximum": 60, "default": 10},
             "rate_limit_per_second": {"type": "number", "minimum": 0.1, "maximum": 10000, "default": 50,
                                       "title": "每秒最多发送条数（所有 worker 合计）", "x-title-en": "Messages per second at most (all workers together)"},
@@ -85,8 +88,7 @@ class SmsPlugin(Plugin):
 
     @hookimpl
     def message_channels(self):
-        from kehu_plugins.sms.service.campaigns import SmsChannel
-        return [SmsChannel()]
+        return [SMS_CHANNEL]
 
     @hookimpl
     def menu_items(self, user):

@@ -5,12 +5,11 @@ own messages reach people in their language through ``kehu_sdk.schemas.translate
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, ValidationError, fields, validate
 
+from kehu_plugins.sms.models import MESSAGE_STATUSES, TEMPLATE_KINDS
+from kehu_plugins.sms.service import campaigns, templates
 from kehu_sdk import PluginSchema
 from kehu_sdk.customers import FilterInvalid, InvalidPhone, normalize_phone
 from kehu_sdk.schemas import JsonObject, Moment, RowId, Text, TrimmedString
-
-from kehu_plugins.sms.models import MESSAGE_STATUSES, TEMPLATE_KINDS
-from kehu_plugins.sms.service import campaigns, templates
 
 # the customer list's filter arguments (page and sort mean nothing for a campaign)
 TARGET_KEYS = {"q", "status", "kind", "tags", "tag_mode", "region", "industry", "owner_id", "team_id",

@@ -5,9 +5,8 @@ campaigns and so sends ``RUN_CAMPAIGN`` itself.
 """
 import logging
 
-from kehu_sdk.tasks import dispatch, task
-
 from kehu_plugins.sms.service import RUN_CAMPAIGN, SWEEP, campaigns, sending
+from kehu_sdk.tasks import dispatch, task
 
 log = logging.getLogger(__name__)
 

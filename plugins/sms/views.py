@@ -5,22 +5,20 @@ refuses what the API refuses, with the same messages (422 with the form shown ag
 own messages translated as the API translates them.
 """
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from marshmallow import ValidationError
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import DateTimeLocalInput
 
+from kehu_plugins.sms.models import TEMPLATE_KINDS
+from kehu_plugins.sms.schemas import CampaignSchema, TemplateSchema
+from kehu_plugins.sms.service import SmsConflict, SmsInvalid, campaigns, templates
 from kehu_sdk import PluginBlueprint
 from kehu_sdk.db import db
 from kehu_sdk.schemas import translated
 from kehu_sdk.web import current_user, login_required, require_permission
-
-from kehu_plugins.sms.models import TEMPLATE_KINDS
-from kehu_plugins.sms.schemas import CampaignSchema, TemplateSchema
-from kehu_plugins.sms.service import SmsConflict, SmsInvalid, campaigns, templates
 
 web = PluginBlueprint("sms", __name__)
 STATUS_TITLES = {"draft": _l("草稿"), "scheduled": _l("已排期"), "running": _l("发送中"), "paused": _l("已暂停"),

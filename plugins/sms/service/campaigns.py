@@ -7,19 +7,19 @@ sending itself is ``service.sending``. See docs/sms.md.
 """
 from datetime import datetime, timedelta
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import func, insert, literal, select, update
 
+from kehu_plugins.sms.models import SmsCampaign, SmsMessage, SmsSuppression, SmsTemplate
+from kehu_plugins.sms.service import RUN_CAMPAIGN, SmsConflict, SmsInvalid, templates
+from kehu_plugins.sms.service.templates import MESSAGE_VARIABLE
 from kehu_sdk.customers import Customer, CustomerFilter, criteria, filter_from_args
 from kehu_sdk.db import db
+from kehu_sdk.interactions import MessageChannel, MessageRefused
 from kehu_sdk.plugins import settings_of
 from kehu_sdk.tasks import dispatch
 from kehu_sdk.time import utcnow
 from kehu_sdk.users import get_user
-
-from kehu_plugins.sms.models import SmsCampaign, SmsMessage, SmsSuppression, SmsTemplate
-from kehu_plugins.sms.service import RUN_CAMPAIGN, SmsConflict, SmsInvalid
 
 ACTIVE = ("scheduled", "running", "paused")
 FIELDS = ("name", "template_id", "target", "scheduled_at")
@@ -242,8 +242,10 @@ def campaigns_to_kick(now: datetime | None = None) -> list[int]:
 
 
 # the message channel ----------------------------------------------------------------------------
-def send_to_customer(customer_id: int, template_id: int, user_id: int) -> int:
+def send_to_customer(customer_id: int, template_id: int, user_id: int, message: str | None = None) -> int:
     """Queue one SMS to one customer as a one-recipient campaign, running at once; returns its id.
+
+    ``message`` is what the template's ``{content}`` becomes (the customer page's send box).
 
     Consent, suppression, quiet hours, rate limit and exactly-once apply as to any campaign (consent
     and suppression are checked when it goes out). LookupError for an unknown customer or template.
@@ -255,7 +257,7 @@ def send_to_customer(customer_id: int, template_id: int, user_id: int) -> int:
     now = utcnow()
     campaign = SmsCampaign(name=f"{template.name} → {customer.name}"[:100], template_id=template.id,
                            target={}, created_by_id=user_id, status="running", provider=settings_of("sms")["provider"],
-                           started_at=now, heartbeat_at=now, total=1)
+                           started_at=now, heartbeat_at=now, total=1, message=message)
     db.session.add(campaign)
     db.session.flush()
     db.session.add(SmsMessage(campaign_id=campaign.id, customer_id=customer.id, status="pending", attempts=0,
@@ -266,12 +268,24 @@ def send_to_customer(customer_id: int, template_id: int, user_id: int) -> int:
     return campaign_id
 
 
-class SmsChannel:
-    """The ``sms`` message channel (the ``message_channels()`` hook): ``send`` is ``send_to_customer``."""
+def send_message(customer, text: str, user) -> str:
+    """The ``sms`` message channel's ``send``: the typed ``text`` as the ``{content}`` of the template the
+    settings name (``message_template_id``: providers send only approved templates), to one customer.
 
-    name = "sms"
-    title = _l("短信")
+    Refuses (``MessageRefused``, in the user's words) what the campaign would skip anyway — no template
+    set, no consent, no mobile number, a suppressed number — so the person sees why at once.
+    """
+    template = db.session.get(SmsTemplate, settings_of("sms").get("message_template_id") or 0)
+    if template is None or MESSAGE_VARIABLE not in templates.variables(template.body):
+        raise MessageRefused(_("还没有设置客户页发短信用的模板（短信设置“单条消息模板”，正文含 {content}）"))
+    if not customer.consent_sms:
+        raise MessageRefused(_("客户未同意接收短信"))
+    if not customer.phone_index:
+        raise MessageRefused(_("客户没有手机号"))
+    if db.session.scalar(select(SmsSuppression.id).where(SmsSuppression.phone_index == customer.phone_index)):
+        raise MessageRefused(_("这个号码已退订短信"))
+    send_to_customer(customer.id, template.id, user.id, message=text)
+    return "queued"
 
-    def send(self, customer_id: int, template_id: int, user_id: int) -> int:
-        """Queue the SMS; returns the id of the one-recipient campaign that tracks it."""
-        return send_to_customer(customer_id, template_id, user_id)
+
+SMS_CHANNEL = MessageChannel(name="sms", title=_l("短信"), send=send_message, permission="sms.send")

@@ -12,15 +12,14 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from kehu_plugins.sms.models import SmsInbound, SmsMessage, SmsSuppression
+from kehu_plugins.sms.providers.base import Receipt, Reply, mask
 from kehu_sdk.customers import Customer, InvalidPhone, blind_index, match_customer, normalize_phone
 from kehu_sdk.db import db
 from kehu_sdk.interactions import log_interaction
 from kehu_sdk.plugins import settings_of
 from kehu_sdk.signals import plugin_signal
 from kehu_sdk.time import utcnow
-
-from kehu_plugins.sms.models import SmsInbound, SmsMessage, SmsSuppression
-from kehu_plugins.sms.providers.base import Receipt, Reply, mask
 
 log = logging.getLogger(__name__)
 _NOISE = re.compile(r"[\s\.,。，!！、:：;；\"'“”‘’()（）\[\]【】]+")

@@ -18,16 +18,15 @@ from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import lazyload
 
+from kehu_plugins.sms.models import SmsCampaign, SmsMessage, SmsRateSlot, SmsSuppression
+from kehu_plugins.sms.providers import provider_from_settings
+from kehu_plugins.sms.providers.base import OutgoingSms, ProviderError, mask
+from kehu_plugins.sms.service import consent, templates
 from kehu_sdk.customers import Customer
 from kehu_sdk.db import db
 from kehu_sdk.interactions import log_interaction
 from kehu_sdk.plugins import settings_of
 from kehu_sdk.time import CHINA_TZ, utcnow, zone
-
-from kehu_plugins.sms.models import SmsCampaign, SmsMessage, SmsRateSlot, SmsSuppression
-from kehu_plugins.sms.providers import provider_from_settings
-from kehu_plugins.sms.providers.base import OutgoingSms, ProviderError, mask
-from kehu_plugins.sms.service import consent, templates
 
 log = logging.getLogger(__name__)
 SLICE_SECONDS = 20.0      # one task runs this long, then hands over to a fresh task
@@ -221,11 +220,11 @@ def send_one(message: SmsMessage, campaign: SmsCampaign, customer, suppressed: b
         _settle(message, status="skipped", error_code=skip)
         return 0
     phone = customer.phone  # decrypted here only, never stored or logged in clear
-    text = templates.render(template.body, customer, templates.opt_out_text(template, settings))
+    text = templates.render(template.body, customer, templates.opt_out_text(template, settings), campaign.message)
     outgoing = OutgoingSms(out_id=str(message.id), phone=phone, text=text,
                            sign_name=template.sign_name or settings["sign_name"],
                            template_code=template.provider_template_code,
-                           params=templates.provider_params(template.body, customer))
+                           params=templates.provider_params(template.body, customer, campaign.message))
     for _try in range(MAX_THROTTLED_TRIES):
         try:
             provider_id = provider.send(outgoing)
@@ -292,7 +291,7 @@ def reconcile(campaign: SmsCampaign, provider, settings: dict) -> int:
             continue
         if provider_id:
             text = templates.render(campaign.template.body, customer,
-                                    templates.opt_out_text(campaign.template, settings))
+                                    templates.opt_out_text(campaign.template, settings), campaign.message)
             mark_sent(message, provider.name, provider_id, text, campaign)
             db.session.commit()
             log.info("SMS %s was accepted before a worker stopped: marked sent", message.id)

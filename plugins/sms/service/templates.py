@@ -5,13 +5,14 @@ import string
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from kehu_plugins.sms.models import SmsCampaign, SmsTemplate
+from kehu_plugins.sms.service import SmsConflict
 from kehu_sdk.db import db
 from kehu_sdk.plugins import settings_of
 
-from kehu_plugins.sms.models import SmsCampaign, SmsTemplate
-from kehu_plugins.sms.service import SmsConflict
-
 CUSTOMER_VARIABLES = ("name", "company", "industry", "status", "region_code", "address")
+# what a person typed in the customer page's send box (the ``sms`` message channel); empty in campaigns
+MESSAGE_VARIABLE = "content"
 MAX_LENGTH = 500  # providers split long texts into 67-character parts; 500 keeps costs sane
 FIELDS = ("name", "kind", "body", "sign_name", "provider_template_code")
 
@@ -30,7 +31,7 @@ def variables(body: str) -> list[str]:
                 continue
             if name == "" or spec or conversion:
                 raise TemplateInvalid(_("变量须写成 {name} 的形式"))
-            if name not in CUSTOMER_VARIABLES and not (name.startswith("extra.") and len(name) > 6):
+            if name not in (*CUSTOMER_VARIABLES, MESSAGE_VARIABLE) and not (name.startswith("extra.") and len(name) > 6):
                 raise TemplateInvalid(_("未知变量：{%(name)s}", name=name))
             if name not in found:
                 found.append(name)
@@ -41,11 +42,13 @@ def variables(body: str) -> list[str]:
     return found
 
 
-def values(body: str, customer) -> dict[str, str]:
-    """{variable: value} for ``customer`` (missing values are empty)."""
+def values(body: str, customer, message: str | None = None) -> dict[str, str]:
+    """{variable: value} for ``customer`` and the typed ``message`` (missing values are empty)."""
     result = {}
     for name in variables(body):
-        if name.startswith("extra."):
+        if name == MESSAGE_VARIABLE:
+            value = message
+        elif name.startswith("extra."):
             value = (customer.extra or {}).get(name[6:])
         else:
             value = getattr(customer, name, None)
@@ -53,9 +56,9 @@ def values(body: str, customer) -> dict[str, str]:
     return result
 
 
-def render(body: str, customer, opt_out_text: str = "") -> str:
+def render(body: str, customer, opt_out_text: str = "", message: str | None = None) -> str:
     """The text ``customer`` receives; ``opt_out_text`` is appended unless the body already ends with it."""
-    params = values(body, customer)
+    params = values(body, customer, message)
     text = body
     for name, value in params.items():
         text = text.replace("{" + name + "}", value)
@@ -65,10 +68,10 @@ def render(body: str, customer, opt_out_text: str = "") -> str:
     return text
 
 
-def provider_params(body: str, customer) -> dict[str, str]:
+def provider_params(body: str, customer, message: str | None = None) -> dict[str, str]:
     """Template parameters for the provider: Aliyun names them (``extra.crop`` becomes ``crop``),
     Tencent takes the values in this order."""
-    return {name.removeprefix("extra."): value for name, value in values(body, customer).items()}
+    return {name.removeprefix("extra."): value for name, value in values(body, customer, message).items()}
 
 
 def opt_out_text(template: SmsTemplate, settings: dict) -> str:
