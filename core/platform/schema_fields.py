@@ -78,5 +78,12 @@ class Moment(fields.AwareDateTime):
 
 
 class TrimmedString(Text):
+    """Text kept without the blanks around it. Its maximum length (what OpenAPI documents) holds for
+    the text as sent, its minimum for the text once trimmed (so "  " is not a name)."""
+
     def _deserialize(self, value, attr, data, **kwargs):
-        return super()._deserialize(value, attr, data, **kwargs).strip()
+        text = super()._deserialize(value, attr, data, **kwargs)
+        for validator in self.validators:
+            if isinstance(validator, validate.Length) and validator.max is not None and len(text) > validator.max:
+                validator(text)  # raises its own message
+        return text.strip()

@@ -16,17 +16,9 @@ TARGET_KEYS = {"q", "status", "kind", "tags", "tag_mode", "region", "industry", 
                "created_from", "created_to", "fact"}
 
 
-class Name(TrimmedString):
-    """A name: at most ``maximum`` characters as sent (what OpenAPI documents), not blank once trimmed."""
-
-    def __init__(self, maximum: int, **kwargs):
-        self.length = validate.Length(1, maximum)
-        super().__init__(required=True, validate=self.length, **kwargs)
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, str):
-            self.length(value)
-        return super()._deserialize(value, attr, data, **kwargs)
+def Name(maximum: int) -> TrimmedString:  # noqa: N802  a field, named like one
+    """A name: at most ``maximum`` characters as sent, not blank once trimmed."""
+    return TrimmedString(required=True, validate=validate.Length(1, maximum))
 
 
 class SmsSchema(PluginSchema):
