@@ -106,15 +106,18 @@ UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 
 def authenticate_api_request():
-    """API: a Bearer token first; a browser session works too, with a CSRF token on unsafe methods."""
+    """API: a Bearer token alone speaks for a request that carries one (an invalid one is a 401, never a
+    fall-back to the session cookie beside it); otherwise the browser session, with a CSRF token on
+    unsafe methods."""
     if not request.path.startswith("/api/"):
         return
-    header = request.headers.get("Authorization", "")
-    if header.startswith("Bearer "):
-        user = tokens.user_for(header[7:].strip())
-        if user is not None:
-            login_user(user)  # request-scoped; does not write a session cookie for API clients
-            g.kehu_token_auth = True
+    scheme, _sep, credentials = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer":
+        user = tokens.user_for(credentials.strip())
+        if user is None:
+            abort(401)
+        g._login_user = user  # flask-login's current user for this request only: the session is not touched
+        g.kehu_token_auth = True
         return
     if current_user.is_authenticated and request.method in UNSAFE:
         csrf.protect()
