@@ -6,6 +6,7 @@ matching entry is enough. The library enforces the 5-minute timestamp tolerance.
 """
 import base64
 import binascii
+import re
 import secrets
 from datetime import datetime, timezone
 
@@ -18,6 +19,7 @@ from kehu.platform.pii import fernet_for
 SECRET_PREFIX = "whsec_"
 HEADERS = ("webhook-id", "webhook-timestamp", "webhook-signature")
 MAX_WEBHOOK_ID = 200  # inbound_event.webhook_id
+TIMESTAMP = re.compile(r"[1-9][0-9]{0,11}\Z")  # plain Unix seconds: no sign, fraction, exponent or leading zero
 
 
 class VerificationFailed(Exception):
@@ -40,17 +42,19 @@ def _webhook(secret: str) -> Webhook | None:
 
 
 def _well_formed(signature_header: str) -> str:
-    """Only the ``v<n>,<base64>`` entries: the library stops at the first malformed one, which
-    would hide a valid signature after it."""
+    """Only the ``v<n>,<canonical base64>`` entries: the library stops at the first malformed one,
+    which would hide a valid signature after it, and decodes non-canonical base64 to the same bytes."""
     kept = []
     for entry in signature_header.split():
         version, _, signature = entry.partition(",")
         if not version.startswith("v") or not signature:
             continue
         try:
-            base64.b64decode(signature, validate=True)
+            decoded = base64.b64decode(signature, validate=True)
         except (binascii.Error, ValueError):
             continue
+        if base64.b64encode(decoded).decode() != signature:
+            continue  # the same bytes with other padding bits: not a signature anyone computed
         kept.append(entry)
     return " ".join(kept)
 
@@ -72,6 +76,8 @@ def verify(secrets_: list[str], body: bytes, headers) -> str:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         raise VerificationFailed(400, "Body is not UTF-8", "the webhook body must be UTF-8 JSON") from None
+    if not TIMESTAMP.match(values["webhook-timestamp"]):
+        raise VerificationFailed(400, "Invalid webhook-timestamp", "webhook-timestamp must be Unix seconds")
     values["webhook-signature"] = _well_formed(values["webhook-signature"])
     if not values["webhook-signature"]:
         raise VerificationFailed(400, "Malformed webhook-signature", "expected space-separated v1,<base64> entries")

@@ -195,3 +195,32 @@ def test_inbound_events_are_listed_for_admins_only(receiver, admin, make_user, a
     detail = api_client_as(admin).get(f"/api/v1/webhooks/inbound/{listed.json[0]['id']}")
     assert detail.json["payload"] == {"type": "order.paid"}
     assert api_client_as(make_user("manager")).get("/api/v1/webhooks/inbound").status_code == 403
+
+
+def _flip_padding_bits(signature_entry: str) -> str:
+    """The same bytes in non-canonical base64: the last character's unused bits set."""
+    version, _, sig = signature_entry.partition(",")
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    stripped = sig.rstrip("=")
+    last = alphabet.index(stripped[-1])
+    unused = {1: 0b1111, 2: 0b11}[len(sig) - len(stripped)]  # 44-char HMAC-SHA256: one "=", 2 spare bits
+    assert last & unused == 0
+    return f"{version},{stripped[:-1]}{alphabet[last | unused]}{sig[len(stripped):]}"
+
+
+def test_a_non_canonical_signature_is_refused(receiver):
+    text, headers = signed({"type": "order.paid"})
+    headers["webhook-signature"] = _flip_padding_bits(headers["webhook-signature"])
+    answer = post(receiver, text, headers)
+    assert answer.status_code in (400, 401) and answer.content_type == "application/problem+json"
+    assert sample.webhooks_handled == []
+
+
+@pytest.mark.parametrize("written", ["{t}.5", "0{t}", "+{t}", " {t}x", "{t}e0"])
+def test_a_timestamp_is_plain_unix_seconds(receiver, written):
+    at = datetime.now(timezone.utc)
+    text, headers = signed({"type": "order.paid"}, at=at)
+    headers["webhook-timestamp"] = written.format(t=int(at.timestamp()))
+    answer = post(receiver, text, headers)
+    assert answer.status_code == 400 and answer.json["title"] == "Invalid webhook-timestamp"
+    assert sample.webhooks_handled == []
