@@ -33,6 +33,9 @@ def from_http_exception(error: HTTPException):
     response = problem(error.code or 500, error.name, detail, errors=errors)
     for key, value in (data.get("headers") or {}).items():
         response.headers[key] = value
+    for key, value in error.get_headers():
+        if key.lower() == "allow":  # a 405 says which methods the URL takes
+            response.headers[key] = value
     return response
 
 

@@ -23,8 +23,13 @@ class RowId(fields.Integer):
 
 
 def _refuse_nul(text: str) -> str:
+    """Text the database can store: no NUL (PostgreSQL refuses it), no lone surrogate (not UTF-8)."""
     if "\x00" in text:
         raise ValidationError(_("不能包含空字符（\\u0000）"))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValidationError(_("不是有效的文本（含有单独的代理字符）")) from None
     return text
 
 

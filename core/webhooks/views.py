@@ -65,7 +65,7 @@ def endpoints():
     return render_template("webhooks/endpoints.html", endpoints=rows, form=form, action=ActionForm())
 
 
-@pages.route("/<int:endpoint_id>/toggle", methods=["POST"])
+@pages.route("/<id:endpoint_id>/toggle", methods=["POST"])
 def toggle(endpoint_id):
     if ActionForm().validate_on_submit():
         endpoint = endpoint_or_404(endpoint_id)
@@ -74,7 +74,7 @@ def toggle(endpoint_id):
     return redirect(url_for(".endpoints"))
 
 
-@pages.route("/<int:endpoint_id>/delete", methods=["POST"])
+@pages.route("/<id:endpoint_id>/delete", methods=["POST"])
 def delete(endpoint_id):
     if ActionForm().validate_on_submit():
         delete_endpoint(endpoint_or_404(endpoint_id))
@@ -90,7 +90,7 @@ def deliveries():
     return render_template("webhooks/deliveries.html", deliveries=rows, statuses=DELIVERY_STATUSES, args=args)
 
 
-@pages.route("/deliveries/<int:delivery_id>", methods=["GET", "POST"])
+@pages.route("/deliveries/<id:delivery_id>", methods=["GET", "POST"])
 def delivery(delivery_id):
     found = delivery_or_404(delivery_id)
     action = ActionForm()

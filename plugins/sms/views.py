@@ -124,7 +124,7 @@ def new_campaign():
     return render_template("sms/campaign_form.html", form=form)
 
 
-@web.route("/campaigns/<int:campaign_id>")
+@web.route("/campaigns/<id:campaign_id>")
 @login_required
 @require_permission("sms.read")
 def campaign_page(campaign_id):
@@ -135,7 +135,7 @@ def campaign_page(campaign_id):
                            can_send=current_user.has_permission("sms.send"))
 
 
-@web.route("/campaigns/<int:campaign_id>/progress")
+@web.route("/campaigns/<id:campaign_id>/progress")
 @login_required
 @require_permission("sms.read")
 def campaign_progress(campaign_id):
@@ -145,7 +145,7 @@ def campaign_progress(campaign_id):
                            statuses=STATUS_TITLES)
 
 
-@web.route("/campaigns/<int:campaign_id>/<action>", methods=["POST"])
+@web.route("/campaigns/<id:campaign_id>/<action>", methods=["POST"])
 @login_required
 @require_permission("sms.send")
 def campaign_action(campaign_id, action):
@@ -170,7 +170,7 @@ def templates_page():
 
 
 @web.route("/templates/new", methods=["GET", "POST"], defaults={"template_id": None})
-@web.route("/templates/<int:template_id>", methods=["GET", "POST"])
+@web.route("/templates/<id:template_id>", methods=["GET", "POST"])
 @login_required
 @require_permission("sms.manage")
 def edit_template(template_id):

@@ -203,7 +203,7 @@ def _flip_padding_bits(signature_entry: str) -> str:
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
     stripped = sig.rstrip("=")
     last = alphabet.index(stripped[-1])
-    unused = {1: 0b1111, 2: 0b11}[len(sig) - len(stripped)]  # 44-char HMAC-SHA256: one "=", 2 spare bits
+    unused = {1: 0b11, 2: 0b1111}[len(sig) - len(stripped)]  # 44-char HMAC-SHA256: one "=", 2 spare bits
     assert last & unused == 0
     return f"{version},{stripped[:-1]}{alphabet[last | unused]}{sig[len(stripped):]}"
 
