@@ -21,6 +21,13 @@ def kind_title(kind: str) -> str:
     return str(query.kinds().get(kind, kind or ""))
 
 
+def _customer_or_404(customer_id):
+    customer = visible_customer(customer_id, current_user)
+    if customer is None:  # outside the user's scope looks the same as missing
+        abort(404)
+    return customer
+
+
 def _quick_log_items(form) -> list[dict]:
     """What the quick form asks for: the interaction that happened and/or a planned follow-up."""
     kind = form.get("kind", "").strip()
@@ -67,9 +74,7 @@ def _validated(customer, items) -> tuple[list, dict]:
 @login_required
 @require("interaction.write")
 def log_interaction(customer_id):
-    customer = visible_customer(customer_id, current_user)
-    if customer is None:
-        abort(404)
+    customer = _customer_or_404(customer_id)
     values = request.form.to_dict()
     loaded, errors = _validated(customer, _quick_log_items(request.form))
     if errors:
@@ -106,9 +111,7 @@ def follow_ups():
 @login_required
 @require("interaction.write")
 def send_message(customer_id):
-    customer = visible_customer(customer_id, current_user)
-    if customer is None:
-        abort(404)
+    customer = _customer_or_404(customer_id)
     values = request.form.to_dict()
     try:
         service.send_message(customer, values.get("channel", ""), values.get("text", ""), current_user)
