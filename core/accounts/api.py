@@ -2,10 +2,9 @@
 from flask.views import MethodView
 from flask_login import current_user
 from flask_smorest import Blueprint
-from sqlalchemy import select
 
 from kehu.accounts.schemas import AuditArgs, AuditEntrySchema, MeSchema
-from kehu.platform.audit import AuditLog
+from kehu.platform.audit import AuditLog, visible_entries
 from kehu.platform.pagination import page_of
 from kehu.platform.permissions import require
 
@@ -27,7 +26,8 @@ class Audit(MethodView):
     @blp.response(200, AuditEntrySchema(many=True))
     @blp.paginate()
     def get(self, args, pagination_parameters):
-        query = select(AuditLog).order_by(AuditLog.id.desc())
+        """Who changed what, newest first: the rows of records the caller may see (admins: all)."""
+        query = visible_entries(current_user)
         if args.get("entity"):
             query = query.where(AuditLog.entity == args["entity"])
         if args.get("entity_id"):

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Callable
 
 from flask import g, has_request_context, request
-from sqlalchemy import JSON, ForeignKey, String, event, insert, inspect
+from sqlalchemy import JSON, ForeignKey, String, and_, event, false, insert, inspect, or_, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kehu.platform.columns import UTCDateTime
@@ -63,11 +63,30 @@ class Tracker:
 
 
 _trackers: dict[type, Tracker] = {}
+# entity (table name) -> criterion_for(user): which audit rows of that entity ``user`` may read
+_read_scopes: dict[str, Callable] = {}
+ADMIN_ROLE = "admin"
 
 
 def track(model: type, *, created=None, updated=None, deleted=None) -> None:
     """Register what happens when ``model`` rows change (a domain's ``events.py`` calls it)."""
     _trackers[model] = Tracker(created, updated, deleted)
+
+
+def audit_scope(entity: str, criterion_for: Callable) -> None:
+    """Let users read audit rows of ``entity`` as far as ``criterion_for(user)`` (an SQL criterion on
+    ``AuditLog.entity_id``) allows: the same scope as the records they describe. A domain's
+    ``events.py`` calls it; rows of entities without a scope are for admins only."""
+    _read_scopes[entity] = criterion_for
+
+
+def visible_entries(user):
+    """SELECT of the audit rows ``user`` may read, newest first."""
+    query = select(AuditLog).order_by(AuditLog.id.desc())
+    if user.role.name == ADMIN_ROLE:
+        return query
+    allowed = [and_(AuditLog.entity == entity, criterion_for(user)) for entity, criterion_for in _read_scopes.items()]
+    return query.where(or_(*allowed)) if allowed else query.where(false())
 
 
 def _tracker(obj) -> Tracker:
