@@ -43,7 +43,7 @@ from kehu import accounts, admin, custom_fields, customers, dashboard, interacti
 from kehu.config import LOCALES, load_config
 from kehu.extensions import babel, csrf, db, limiter, login_manager, migrate
 from kehu.platform.api import API_PREFIX, init_api
-from kehu.platform.json_provider import KehuJSONProvider, refuse_deep_json
+from kehu.platform.json_provider import KehuJSONProvider, check_api_body
 from kehu.platform.problems import from_http_exception, internal_error, wants_problem
 from kehu.platform.tasks import init_celery
 from kehu.plugins.manager import PluginManager
@@ -116,7 +116,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None, plu
     webhooks.inbound.check_unique_sources(manager)
 
     api = init_api(app)
-    app.before_request(refuse_deep_json)
+    app.before_request(check_api_body)
     app.before_request(accounts.views.authenticate_api_request)
     for blp in API_BLUEPRINTS:
         register_api_blueprint(api, blp)

@@ -2,7 +2,8 @@
 parser (Flask's, webargs', a webhook's) recurses into it and fails with a 500."""
 from flask import request
 from flask.json.provider import DefaultJSONProvider
-from werkzeug.exceptions import BadRequest
+from flask_babel import gettext as _
+from werkzeug.exceptions import BadRequest, UnprocessableEntity
 
 MAX_JSON_DEPTH = 64  # kehu's deepest documents (custom field schemas) are far shallower
 
@@ -32,12 +33,17 @@ def json_depth(text: str, limit: int) -> int:
     return deepest
 
 
-def refuse_deep_json() -> None:
-    """before_request: an API JSON body nested deeper than MAX_JSON_DEPTH is refused with a 400.
+def check_api_body() -> None:
+    """before_request: an API PATCH without a body is a 422 (a change of nothing is a mistake), and an
+    API JSON body nested deeper than MAX_JSON_DEPTH is a 400.
 
     Signed webhooks are left alone: their receiver reads the raw stream itself (size first) and
     refuses too-deep JSON after checking the signature."""
-    if request.method in ("GET", "HEAD", "OPTIONS") or not request.is_json or not request.path.startswith("/api/"):
+    if not request.path.startswith("/api/"):
+        return
+    if request.method == "PATCH" and not request.get_data(cache=True).strip():
+        raise UnprocessableEntity(_("请求体为空：请以 JSON 写明要修改的字段"))
+    if request.method in ("GET", "HEAD", "OPTIONS") or not request.is_json:
         return
     text = request.get_data(cache=True).decode("utf-8", "replace")
     if json_depth(text, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:

@@ -64,3 +64,17 @@ def test_deeply_nested_json_is_a_400(admin_api):
 def test_a_405_says_which_methods_are_allowed(admin_api):
     answer = admin_api.put("/api/v1/tags")
     assert answer.status_code == 405 and set(answer.headers["Allow"].split(", ")) >= {"GET", "POST"}
+
+
+def test_a_patch_without_a_body_is_a_422(admin_api, make_customer):
+    customer = make_customer()
+    answer = admin_api.patch(f"/api/v1/customers/{customer.id}")
+    assert answer.status_code == 422 and answer.content_type == "application/problem+json"
+
+
+@pytest.mark.kehu_plugins("erp")
+def test_malformed_json_never_starts_a_sync(admin_api):
+    from kehu_plugins.erp.models import ErpSyncRun
+    answer = admin_api.post("/api/v1/erp/sync", data="{not json", content_type="application/json")
+    assert answer.status_code == 400 and answer.content_type == "application/problem+json"
+    assert db.session.query(ErpSyncRun).count() == 0
