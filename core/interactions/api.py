@@ -78,14 +78,19 @@ class InteractionById(MethodView):
     def patch(self, data, interaction_id):
         """Change an interaction, e.g. mark a planned follow-up done."""
         try:
-            return service.update_interaction(interaction_or_404(interaction_id), data)
+            return service.update_interaction(interaction_or_404(interaction_id), data, current_user)
+        except service.InteractionLocked as exc:
+            abort(403, message=str(exc))
         except service.InteractionInvalid as exc:
             _invalid(exc)
 
     @require("interaction.write")
     @blp.response(204)
     def delete(self, interaction_id):
-        service.delete_interaction(interaction_or_404(interaction_id))
+        try:
+            service.delete_interaction(interaction_or_404(interaction_id), current_user)
+        except service.InteractionLocked as exc:
+            abort(403, message=str(exc))
 
 
 @blp.route("/message-channels")

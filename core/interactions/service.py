@@ -83,8 +83,27 @@ def create_interaction(customer, data: dict, user) -> Interaction:
     return create_interactions(customer, [data], user)[0]
 
 
-def update_interaction(interaction: Interaction, data: dict) -> Interaction:
-    """Change fields of ``interaction`` (e.g. mark a planned follow-up done); commits."""
+class InteractionLocked(Exception):
+    """``user`` may not change this entry; the message says why in the user's language."""
+
+
+def check_may_change(interaction: Interaction, user) -> None:
+    """Entries written by the system (SMS, ERP, webhooks, imports) stay as written; people change their
+    own entries, a team-scoped user also the team's, an all-scoped user anyone's. The audit log keeps
+    every earlier version."""
+    if interaction.source_plugin:
+        raise InteractionLocked(_("系统记录的跟进（%(source)s）不能修改或删除", source=interaction.source_plugin))
+    if user.scope == "all" or interaction.user_id == user.id:
+        return
+    author = interaction.user
+    if user.scope == "team" and author is not None and user.team_id is not None and author.team_id == user.team_id:
+        return
+    raise InteractionLocked(_("只能修改自己记录的跟进"))
+
+
+def update_interaction(interaction: Interaction, data: dict, user) -> Interaction:
+    """Change fields of ``interaction`` (e.g. mark a planned follow-up done) as ``user``; commits."""
+    check_may_change(interaction, user)
     errors = check(data, interaction.customer_id)
     if errors:
         raise InteractionInvalid(errors)
@@ -98,14 +117,15 @@ def update_interaction(interaction: Interaction, data: dict) -> Interaction:
     return interaction
 
 
-def complete(interaction: Interaction) -> Interaction:
+def complete(interaction: Interaction, user) -> Interaction:
     """Mark a planned follow-up done now; anything else stays as it is."""
     if interaction.status != "planned":
         return interaction
-    return update_interaction(interaction, {"status": "done", "occurred_at": utcnow()})
+    return update_interaction(interaction, {"status": "done", "occurred_at": utcnow()}, user)
 
 
-def delete_interaction(interaction: Interaction) -> None:
+def delete_interaction(interaction: Interaction, user) -> None:
+    check_may_change(interaction, user)
     db.session.delete(interaction)
     db.session.commit()
 

@@ -92,7 +92,10 @@ def follow_up_done(interaction_id):
     interaction = query.visible_interaction(interaction_id, current_user)
     if interaction is None:
         abort(404)
-    service.complete(interaction)
+    try:
+        service.complete(interaction, current_user)
+    except service.InteractionLocked:
+        abort(403)
     if request.form.get("from") == "follow-ups":
         return render_template("interactions/_follow_up_row.html", item=interaction)
     return render_template("interactions/_timeline.html", customer=interaction.customer,
