@@ -10,7 +10,7 @@ from jinja2 import Environment, StrictUndefined
 
 import kehu
 from kehu.plugins.manager import ENTRY_POINT_GROUP
-from kehu.plugins.naming import RESERVED_NAMES, check_plugin_name  # noqa: F401  (kept importable here)
+from kehu.plugins.naming import check_plugin_name
 
 TEMPLATE_ROOT = Path(__file__).with_name("plugin")
 class ScaffoldError(Exception):
