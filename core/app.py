@@ -43,6 +43,7 @@ from kehu import accounts, admin, custom_fields, customers, dashboard, interacti
 from kehu.config import LOCALES, load_config
 from kehu.extensions import babel, csrf, db, limiter, login_manager, migrate
 from kehu.platform.api import API_PREFIX, init_api
+from kehu.platform.http import add_security_headers, wrap_wsgi
 from kehu.platform.json_provider import KehuJSONProvider, check_api_body
 from kehu.platform.problems import from_http_exception, internal_error, wants_problem
 from kehu.platform.tasks import init_celery
@@ -118,6 +119,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None, plu
     api = init_api(app)
     app.before_request(check_api_body)
     app.before_request(accounts.views.authenticate_api_request)
+    app.before_request(accounts.views.require_password_change)
     for blp in API_BLUEPRINTS:
         register_api_blueprint(api, blp)
     _register_plugin_blueprints(app, api, manager)
@@ -127,6 +129,8 @@ def create_app(config: dict | None = None, instance_path: str | None = None, plu
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
     register_web(app)
+    app.after_request(add_security_headers)
+    wrap_wsgi(app)
 
     celery = init_celery(app, manager.task_modules())
     for entries in manager.hooks.hook.periodic_tasks():

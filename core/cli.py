@@ -183,6 +183,40 @@ def users_create(username, role, display_name, password):
     click.echo(f"user {username} created with role {role}")
 
 
+def _user_named(username) -> User:
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"no user {username!r}")
+    return user
+
+
+@users_group.command("set-password")
+@click.argument("username")
+@click.option("--temporary/--final", default=True, show_default=True,
+              help="the user must choose their own password at the next sign-in")
+@click.password_option()
+def users_set_password(username, temporary, password):
+    """Reset a user's password; every session of theirs ends and sign-in pauses are lifted."""
+    from kehu.accounts.service import AccountInvalid, reset_password
+    user = _user_named(username)
+    try:
+        with acting_as(None, "cli"):
+            ended = reset_password(user, password, temporary=temporary)
+    except AccountInvalid as exc:
+        raise click.ClickException(" ".join(str(m) for messages in exc.errors.values() for m in messages)) from None
+    click.echo(f"password of {username} reset; {ended} session(s) ended"
+               + ("; they choose a new one at the next sign-in" if temporary else ""))
+
+
+@users_group.command("unlock")
+@click.argument("username")
+def users_unlock(username):
+    """Lift the pauses that failed sign-ins put on a user (from every address)."""
+    from kehu.accounts.service import unlock
+    unlock(_user_named(username))
+    click.echo(f"sign-in pauses of {username} lifted")
+
+
 @users_group.command("token")
 @click.argument("username")
 @click.option("--name", default="cli", show_default=True)

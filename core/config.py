@@ -5,6 +5,7 @@ the ``sqla+sqlite`` broker in the same folder, so nothing but Python is needed.
 """
 import json
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from kehu.platform.time import CHINA_TZ_NAME
@@ -75,6 +76,16 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_DURATION": timedelta(days=int(_env("REMEMBER_DAYS", "30"))),
+        # a session without remember-me ends after this long without a request
+        "KEHU_SESSION_IDLE_HOURS": float(_env("SESSION_IDLE_HOURS", "12")),
+        # "auto": cookies are Secure when the request came over HTTPS (behind a proxy: KEHU_TRUSTED_PROXIES);
+        # "always" / "never" force it
+        "KEHU_SECURE_COOKIES": _env("SECURE_COOKIES", "auto"),
+        # how many reverse proxies (nginx) stand in front: their X-Forwarded-For/-Proto/-Host are trusted
+        "KEHU_TRUSTED_PROXIES": int(_env("TRUSTED_PROXIES", "0")),
     }
     config.update({name: _json_env(name, default) for name, default in WEBHOOK_DEFAULTS.items()})
     config.update(overrides or {})

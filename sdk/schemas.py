@@ -7,7 +7,7 @@ Core's OpenAPI names a schema after its class (``CampaignSchema`` → ``Campaign
 Field types with core's input rules, so plugin input the database cannot store is a 422, never a
 500: ``Text`` (no NUL characters), ``TrimmedString`` (and without surrounding spaces), ``Moment``
 (typed without an offset it is China time; it must exist in UTC), ``RowId`` (an id within the
-INTEGER range), ``JsonObject`` (a JSON object stored as it is: no NaN, no NUL).
+INTEGER range), ``Boolean`` (JSON true or false only), ``JsonObject`` (a JSON object stored as it is: no NaN, no NUL).
 
 Marshmallow's own messages are English: ``translated(errors)`` says them in the user's language, as
 the API's problem documents do, for a page that loads its form with the same schema.
@@ -15,7 +15,7 @@ the API's problem documents do, for a page that loads its form with the same sch
 from marshmallow import RAISE, Schema
 
 from kehu.platform.messages import translated
-from kehu.platform.schema_fields import JsonObject, Moment, RowId, Text, TrimmedString
+from kehu.platform.schema_fields import Boolean, JsonObject, Moment, RowId, Text, TrimmedString
 from kehu.plugins.naming import check_plugin_name
 
 
@@ -33,4 +33,4 @@ class PluginSchema(Schema):
         check_plugin_name(plugin)
 
 
-__all__ = ["JsonObject", "Moment", "PluginSchema", "RowId", "Text", "TrimmedString", "translated"]
+__all__ = ["Boolean", "JsonObject", "Moment", "PluginSchema", "RowId", "Text", "TrimmedString", "translated"]

@@ -23,7 +23,7 @@ from flask import g, request_started, request_tearing_down
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from kehu.accounts import tokens
+from kehu.accounts import sessions, tokens
 from kehu.accounts.service import create_user, ensure_default_roles, ensure_team
 from kehu.app import create_app
 from kehu.customers.service import add_contact, create_customer
@@ -243,8 +243,11 @@ def web_client_as(app):
 
     def client_for(user):
         client = app.test_client()
+        with app.test_request_context():
+            key = sessions.start(user, remember=False)  # a real server-side session, as signing in makes
+        db.session.commit()
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = key
             session["_fresh"] = True
         return client
 

@@ -6,7 +6,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from kehu.accounts.models import Role, Team, User
-from kehu.accounts.passwords import hash_password
+from kehu.accounts import lockout, sessions
+from kehu.accounts.passwords import MIN_LENGTH, check_password, hash_password
 from kehu.accounts.permissions import DEFAULT_ROLES
 from kehu.extensions import db
 
@@ -75,3 +76,50 @@ def update_role(role: Role, permissions: list[str], scope: str, acting: User) ->
     role.permissions, role.scope = sorted(permissions), scope
     db.session.commit()
     return role
+
+
+def _password_errors(password: str, field: str) -> dict:
+    if len(password or "") < MIN_LENGTH:
+        return {field: [_("密码至少 %(count)s 位", count=MIN_LENGTH)]}
+    if len(password) > 200:
+        return {field: [_("最多 %(max)s 个字符", max=200)]}
+    return {}
+
+
+def change_password(user: User, current: str, new: str, confirm: str) -> int:
+    """The user's own change: the current password first. Ends every other session of theirs (the one
+    making the change stays); returns how many ended."""
+    errors = {} if check_password(user, current or "") else {"current_password": [_("当前密码不正确")]}
+    errors |= _password_errors(new, "new_password")
+    if not errors and new != confirm:
+        errors["confirm_password"] = [_("两次输入的新密码不一致")]
+    if not errors and new == current:
+        errors["new_password"] = [_("新密码不能与当前密码相同")]
+    if errors:
+        raise AccountInvalid(errors)
+    user.password_hash = hash_password(new)
+    user.password_change_required = False
+    ended = sessions.revoke_all(user, keep=user.session_key)
+    db.session.commit()
+    return ended
+
+
+def reset_password(user: User, new: str, *, temporary: bool = True) -> int:
+    """An admin's reset (web or CLI): every session of ``user`` ends, paused sign-ins are lifted, and
+    with ``temporary`` the user must choose their own password at the next sign-in. API tokens stay:
+    integrations are revoked on the tokens page, on purpose, not by a password reset."""
+    errors = _password_errors(new, "password")
+    if errors:
+        raise AccountInvalid(errors)
+    user.password_hash = hash_password(new)
+    user.password_change_required = temporary
+    ended = sessions.revoke_all(user)
+    lockout.clear(user.username)
+    db.session.commit()
+    return ended
+
+
+def unlock(user: User) -> None:
+    """Lift every pause on signing in as ``user`` (from every address)."""
+    lockout.clear(user.username)
+    db.session.commit()

@@ -1,6 +1,6 @@
 from marshmallow import Schema, fields
 
-from kehu.platform.schema_fields import JsonObject
+from kehu.platform.schema_fields import Boolean, JsonObject
 
 
 class PluginSchema(Schema):
@@ -8,7 +8,7 @@ class PluginSchema(Schema):
     title = fields.String()
     version = fields.String()
     requires = fields.List(fields.String())
-    enabled = fields.Boolean()
+    enabled = Boolean()
     settings_schema = fields.Dict()
     settings = fields.Dict()
 

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from kehu.accounts import service
 from kehu.accounts.models import Role, Team, User
-from kehu.accounts.query import permission_titles
+from kehu.accounts.query import lockouts, permission_titles
 from kehu.accounts.service import create_user
 from kehu.extensions import db
 from kehu.platform.permissions import require
@@ -100,7 +100,20 @@ def _teams():
 def _render_users(errors=None, values=None, status=200):
     users = db.session.scalars(select(User).order_by(User.username)).all()
     return render_template("admin/users.html", users=users, roles=_roles(), teams=_teams(),
-                           errors=errors or {}, values=values or {}), status
+                           lockouts=lockouts(), errors=errors or {}, values=values or {}), status
+
+
+def _user_row(user: User, *, error=None, saved=None, password_errors=None):
+    return render_template("admin/_user_row.html", user=user, roles=_roles(), teams=_teams(), error=error,
+                           saved=saved, password_errors=password_errors,
+                           lockouts=lockouts([user.username]))
+
+
+def _user_or_404(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
 
 
 def _team_from(form) -> tuple[Team | None, str | None]:
@@ -149,20 +162,39 @@ def admin_users():
 @login_required
 @require("user.manage")
 def admin_user_update(user_id):
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
+    user = _user_or_404(user_id)
     form = request.form
     role = db.session.get(Role, int(form["role_id"])) if form.get("role_id", "").isdigit() else None
     team = db.session.get(Team, int(form["team_id"])) if form.get("team_id", "").isdigit() else None
-    error = None
     try:
         service.update_user(user, role=role, team=team, active="active" in form, acting=current_user)
     except service.AccountInvalid as exc:
         db.session.rollback()
-        error = next(iter(exc.errors.values()))[0]
-    return render_template("admin/_user_row.html", user=user, roles=_roles(), teams=_teams(), error=error,
-                           saved=error is None)
+        return _user_row(user, error=next(iter(exc.errors.values()))[0])
+    return _user_row(user, saved=_("已保存。"))
+
+
+@pages.route("/admin/users/<id:user_id>/password", methods=["POST"])
+@login_required
+@require("user.manage")
+def admin_user_password(user_id):
+    """Reset a forgotten password: every session of the user ends (their own admin's too, if it is theirs)."""
+    user = _user_or_404(user_id)
+    try:
+        ended = service.reset_password(user, request.form.get("password", ""), temporary="temporary" in request.form)
+    except service.AccountInvalid as exc:
+        db.session.rollback()
+        return _user_row(user, password_errors=exc.errors["password"]), 422
+    return _user_row(user, saved=_("密码已重置，%(count)s 个登录已退出。", count=ended))
+
+
+@pages.route("/admin/users/<id:user_id>/unlock", methods=["POST"])
+@login_required
+@require("user.manage")
+def admin_user_unlock(user_id):
+    user = _user_or_404(user_id)
+    service.unlock(user)
+    return _user_row(user, saved=_("已解除登录锁定。"))
 
 
 def _render_roles(errors=None, values=None, status=200, role_errors=None):

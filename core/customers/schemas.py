@@ -5,7 +5,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from kehu.customers import phones, regions
 from kehu.customers.models import KINDS, SCALES, STATUSES
-from kehu.platform.schema_fields import Email, JsonObject, Moment, RowId, Text, TrimmedString
+from kehu.platform.schema_fields import Boolean, Email, JsonObject, Moment, RowId, Text, TrimmedString
 
 SORT_KEYS = ("name", "created_at", "updated_at", "status")  # kehu.customers.query.SORTS: their columns
 
@@ -68,7 +68,7 @@ class ContactSchema(Schema):
     phone_display = MaskedPhone(attribute="phone", dump_only=True, data_key="phone", allow_none=True)
     email = Email(allow_none=True, validate=validate.Length(max=254))
     wechat = TrimmedString(allow_none=True, validate=validate.Length(max=80))
-    is_primary = fields.Boolean()
+    is_primary = Boolean()
     notes = Text(allow_none=True, validate=validate.Length(max=5000))
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)
@@ -98,9 +98,9 @@ class CustomerSchema(Schema):
     extra = JsonObject(keys=Text(validate=validate.Length(1, 80)))
     extra_schema = Text(allow_none=True, validate=validate.Length(max=80))
     extra_schema_version = fields.Integer(dump_only=True, allow_none=True)
-    consent_sms = fields.Boolean()
-    consent_email = fields.Boolean()
-    consent_phone = fields.Boolean()
+    consent_sms = Boolean()
+    consent_email = Boolean()
+    consent_phone = Boolean()
     consent_updated_at = fields.DateTime(dump_only=True, allow_none=True)
     created_at = fields.DateTime(dump_only=True)
     updated_at = fields.DateTime(dump_only=True)

@@ -15,6 +15,16 @@ from kehu.platform.time import CHINA_TZ  # a time typed without offset is China 
 MAX_ROW_ID = 2**31 - 1  # ids are INTEGER columns
 
 
+class Boolean(fields.Boolean):
+    """``true`` or ``false`` in a JSON body; marshmallow's own also takes 1, 0.0 and "yes", which is
+    how a client with a bug sets a consent flag nobody gave."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if value is True or value is False:
+            return value
+        raise self.make_error("invalid", input=value)
+
+
 class RowId(fields.Integer):
     """The id of a row; out of the column's range it cannot name one."""
 

@@ -2,7 +2,7 @@
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate
 
-from kehu.platform.schema_fields import RowId, Text, TrimmedString
+from kehu.platform.schema_fields import Boolean, RowId, Text, TrimmedString
 from kehu.webhooks.events import known_event_types
 
 DELIVERY_STATUSES = ("pending", "failed", "succeeded", "dead")
@@ -35,7 +35,7 @@ class EndpointSchema(Schema):
     event_types = fields.List(EventType, required=True,
                               validate=validate.Length(1, 100),
                               metadata={"description": "event types to receive, see GET /webhooks/event-types"})
-    enabled = fields.Boolean(load_default=True)
+    enabled = Boolean(load_default=True)
     disabled_reason = fields.String(dump_only=True, allow_none=True)
     secret = fields.Function(lambda endpoint: "whsec_********", dump_only=True,
                              metadata={"description": "always masked; the real secret is shown once"})
@@ -49,7 +49,7 @@ class EndpointPatchSchema(EndpointSchema):
     url = WebhookUrl()
     description = TrimmedString(validate=validate.Length(max=200))
     event_types = fields.List(EventType, validate=validate.Length(1, 100))
-    enabled = fields.Boolean()
+    enabled = Boolean()
 
 
 class EndpointWithSecretSchema(EndpointSchema):

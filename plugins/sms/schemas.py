@@ -9,7 +9,7 @@ from kehu_plugins.sms.models import MESSAGE_STATUSES, TEMPLATE_KINDS
 from kehu_plugins.sms.service import campaigns, templates
 from kehu_sdk import PluginSchema
 from kehu_sdk.customers import FilterInvalid, InvalidPhone, normalize_phone
-from kehu_sdk.schemas import JsonObject, Moment, RowId, Text, TrimmedString
+from kehu_sdk.schemas import Boolean, JsonObject, Moment, RowId, Text, TrimmedString
 
 # the customer list's filter arguments (page and sort mean nothing for a campaign)
 TARGET_KEYS = {"q", "status", "kind", "tags", "tag_mode", "region", "industry", "owner_id", "team_id",
@@ -65,7 +65,7 @@ class PreviewSchema(SmsSchema):
     parts = fields.Integer(metadata={"description": "SMS the provider bills: 70 characters, else 67 per part"})
     params = fields.Dict(keys=fields.String(), values=fields.String(),
                          metadata={"description": "the variables as the provider gets them"})
-    consent_sms = fields.Boolean()
+    consent_sms = Boolean()
 
 
 # campaigns --------------------------------------------------------------------------------------

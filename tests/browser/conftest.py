@@ -42,17 +42,22 @@ def live_server(app):
 @pytest.fixture
 def new_page(browser):
     """``new_page(width=1280)`` -> a page in a fresh browser context (own cookies), zh-CN."""
-    contexts = []
+    contexts, refused = [], []
 
     def make(width=1280, height=900, **options):
         context = browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN", **options)
         context.set_default_timeout(10_000)
         contexts.append(context)
-        return context.new_page()
+        page = context.new_page()
+        # every page of every browser test also shows that the Content-Security-Policy refuses nothing
+        page.on("console", lambda message: refused.append(message.text)
+                if "Content Security Policy" in message.text else None)
+        return page
 
     yield make
     for context in contexts:
         context.close()
+    assert refused == [], "the Content-Security-Policy refused part of a page"
 
 
 @pytest.fixture

@@ -202,3 +202,30 @@ def test_phone_width_has_no_horizontal_scroll(live_server, new_page, demo, artif
         if width > 375:
             too_wide[f"{path} (English)"] = width
     assert not too_wide, f"pages scroll sideways at 375 px (scrollWidth): {too_wide}"
+
+
+def test_behaviour_from_kehu_js_without_inline_script(live_server, new_page, demo):
+    """What inline handlers did before the CSP refused them: the region selects, the delete
+    confirmation, the "other kinds" select of the quick log."""
+    page = new_page()
+    sign_in(page, live_server)
+    page.goto(f"{live_server}/customers/new")
+    picker = page.get_by_test_id("region-picker-region_code")
+    picker.locator("select[name=region_code_province]").select_option("370000")
+    middle = picker.locator("select[name=region_code_middle]")
+    expect(middle.locator("option[value='371500']")).to_be_attached()  # 聊城市 arrived for 山东省
+    middle.select_option("371500")
+    expect(page.locator("select[name=region_code_county] option[value='371502']")).to_be_attached()
+
+    customer = db.session.scalar(select(Customer).where(Customer.name == "历下商贸"))
+    page.goto(f"{live_server}/customers/{customer.id}")
+    other = page.get_by_label("其他方式")
+    if other.count():
+        other.select_option(index=1)
+        assert other.get_attribute("name") == "kind"
+        assert page.locator("#quick-log input[name=kind]:checked").count() == 0
+    page.once("dialog", lambda dialog: dialog.dismiss())
+    page.locator("form[data-confirm] button").click()
+    expect(page.get_by_test_id("customer-name")).to_have_text("历下商贸")  # dismissed: still there
+    db.session.expire_all()
+    assert db.session.get(Customer, customer.id).deleted_at is None

@@ -43,14 +43,58 @@
     });
   }
 
+  // Behaviour that would otherwise be inline script (the Content-Security-Policy allows none).
+  var behaviours = {
+    // the next change of a region select goes to its own picker only, not to the filter form around it
+    "[data-region-select]": function (select) {
+      select.addEventListener("change", function (event) { event.stopPropagation(); });
+    },
+    // a choice that makes other inputs meaningless empties them (industry -> its custom fields)
+    "[data-clears]": function (input) {
+      input.addEventListener("change", function () {
+        document.querySelectorAll(input.dataset.clears).forEach(function (other) { other.value = ""; });
+      });
+    },
+    // the "other kinds" select stands in for the radio buttons when something is chosen in it
+    "[data-other-kind]": function (select) {
+      select.addEventListener("change", function () {
+        if (select.value) {
+          document.querySelectorAll(select.dataset.otherKind).forEach(function (radio) { radio.checked = false; });
+          select.name = "kind";
+        } else {
+          select.name = "";
+        }
+      });
+    },
+    "form[data-confirm]": function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.dataset.confirm)) { event.preventDefault(); }
+      });
+    },
+    "[data-voice-target]": setUpVoiceButton
+  };
+
   function init(root) {
-    root.querySelectorAll("[data-voice-target]").forEach(function (button) {
-      if (!button.dataset.voiceReady) {
-        button.dataset.voiceReady = "1";
-        setUpVoiceButton(button);
-      }
+    Object.keys(behaviours).forEach(function (selector) {
+      var found = Array.prototype.slice.call(root.querySelectorAll(selector));
+      if (root.matches && root.matches(selector)) { found.push(root); }
+      found.forEach(function (element) {
+        var mark = "kehu" + selector.replace(/[^a-z]/gi, "");
+        if (!element.dataset[mark]) {
+          element.dataset[mark] = "1";
+          behaviours[selector](element);
+        }
+      });
     });
   }
+
+  // A region select asks for the picker of the code chosen (or of its province when emptied).
+  document.addEventListener("htmx:configRequest", function (event) {
+    var select = event.detail.elt;
+    if (select && select.matches && select.matches("[data-region-select]")) {
+      event.detail.parameters.code = select.value || select.dataset.regionFallback || "";
+    }
+  });
 
   // A region picker that redrew itself announces the new choice to its form (filters refresh).
   document.addEventListener("htmx:afterSettle", function (event) {
