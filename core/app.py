@@ -46,6 +46,7 @@ from kehu.platform.api import API_PREFIX, init_api
 from kehu.platform.http import add_security_headers, wrap_wsgi
 from kehu.platform.json_provider import KehuJSONProvider, check_api_body
 from kehu.platform.problems import from_http_exception, internal_error, wants_problem
+from kehu.platform.rate_limits import limit_searches
 from kehu.platform.tasks import init_celery
 from kehu.plugins.manager import PluginManager
 from kehu.web import register_web
@@ -129,6 +130,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None, plu
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
     register_web(app)
+    limit_searches(app)
     app.after_request(add_security_headers)
     wrap_wsgi(app)
 

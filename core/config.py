@@ -73,6 +73,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "OPENAPI_SWAGGER_UI_CONFIG": {"validatorUrl": None},
         "RATELIMIT_STORAGE_URI": _env("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_ENABLED": _bool(_env("RATELIMIT_ENABLED", "1")),
+        "RATELIMIT_HEADERS_ENABLED": True,  # Retry-After on a 429
+        # per user, over the customer and interaction searches and lists together (kehu.platform.rate_limits)
+        "KEHU_SEARCH_RATE_LIMIT": _env("SEARCH_RATE_LIMIT", "120 per minute;3000 per hour"),
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -13,7 +13,7 @@ from kehu.platform.problems import from_http_exception, wants_problem
 from kehu.platform.time import china_time
 from kehu.web import labels
 
-ERROR_TITLES = {403: _l("没有权限"), 404: _l("页面不存在"), 405: _l("不支持这种请求")}
+ERROR_TITLES = {403: _l("没有权限"), 404: _l("页面不存在"), 405: _l("不支持这种请求"), 429: _l("请求太频繁，请稍后再试")}
 
 
 def _menus() -> dict[str, list[dict]]:
