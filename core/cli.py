@@ -1,7 +1,6 @@
 """The ``kehu`` command: Flask's CLI plus database, plugin, user and run commands."""
 import json
 import os
-import subprocess
 import sys
 
 import click
@@ -274,21 +273,24 @@ def worker(beat):
 def run(host, port):
     """Start the web server with a Celery worker beside it (the embedded default).
 
-    Replaces Flask's development `run`: kehu always needs its worker beside the web process.
+    Replaces Flask's development `run`: kehu always needs its worker beside the web process. A worker
+    that dies is started again (kehu.platform.supervisor); Ctrl+C or SIGTERM stops both.
     """
+    import logging
     import signal
 
     from werkzeug.serving import run_simple
 
-    def die_with_parent():
-        """Linux: the worker gets SIGTERM when `kehu run` dies, even by SIGKILL."""
-        import ctypes
-        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
+    from kehu.platform.supervisor import Supervisor, log as supervisor_log
+
+    handler = logging.StreamHandler()  # stderr, beside the worker's and werkzeug's lines
+    handler.setFormatter(logging.Formatter("[%(asctime)s: %(levelname)s/kehu run] %(message)s"))
+    supervisor_log.addHandler(handler)
+    supervisor_log.setLevel(logging.INFO)
 
     # Not current_app.run(): Flask ignores app.run() inside a CLI command (FLASK_RUN_FROM_CLI).
     app = current_app._get_current_object()
-    worker_process = subprocess.Popen([sys.executable, "-m", "kehu.cli", "worker"],
-                                      preexec_fn=die_with_parent if sys.platform == "linux" else None)
+    worker = Supervisor([sys.executable, "-m", "kehu.cli", "worker"], "worker").start()
 
     def stop(signum, frame):
         raise SystemExit(128 + signum)  # run the finally below, which stops the worker
@@ -299,13 +301,7 @@ def run(host, port):
         run_simple(host, port, app, use_reloader=False, threaded=True)
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        if worker_process.poll() is None:
-            worker_process.terminate()  # Celery's warm shutdown
-            try:
-                worker_process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker_process.kill()
-                worker_process.wait()
+        worker.stop()  # no more restarts; warm shutdown, SIGKILL after 20 s
 
 
 cli.add_command(run, "serve")  # the name used before 0.1; kept as an alias
