@@ -1,13 +1,19 @@
 """The official SDKs against loopback servers that verify signatures as the providers document them."""
 import http.client
 import json
+import time
 import urllib.request
 from datetime import datetime, timezone
 
 import pytest
+from sqlalchemy import select
+
+from kehu_sdk.db import db
+
+from kehu_plugins.sms.models import SmsMessage
 from kehu_plugins.sms.providers import AliyunProvider, TencentProvider
 from kehu_plugins.sms.providers.base import OutgoingSms, ProviderError, mask
-from sms_fakes import TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET, FakeAliyunSms
+from sms_fakes import TEST_ACCESS_KEY_ID, TEST_ACCESS_KEY_SECRET, FakeAliyunSms, FakeTencentSms
 
 
 def settings_for(fake, secret=TEST_ACCESS_KEY_SECRET):
@@ -151,6 +157,42 @@ def test_tencent_provider_at_its_default_host_signs_for_sms(tencent_fake, monkey
     assert provider.send(message(out_id="31")).startswith("2433:")
     assert tencent_fake.received() == {"31": 1}
     assert tencent_fake.last_request[2]["Host"] == "sms.tencentcloudapi.com"
+
+
+def start_of_a_second():
+    """Wait for the next whole second, so that what follows shares one X-TC-Timestamp unless re-signed later."""
+    time.sleep(1 - time.time() % 1 + 0.02)
+
+
+def test_tencent_identical_lookups_in_one_second_are_signed_afresh(tencent_fake):
+    """Two stale messages to one number claimed in the same second look it up with the same body."""
+    provider = TencentProvider(settings_for(tencent_fake))
+    provider.send(message(out_id="41"))
+    since = datetime.now(timezone.utc)
+    start_of_a_second()
+    assert provider.find_sent("41", "+8613805371234", since)
+    assert provider.find_sent("41", "+8613805371234", since)
+    assert tencent_fake.replays == 0
+
+
+def test_tencent_throttled_send_is_retried_with_a_fresh_signature(sms_user, api_client_as, make_user, make_customer,
+                                                                 save_settings, provider_settings, all_day):
+    """The worker retries a throttled message 0.2 s later: the same body, which the SDK would sign with the
+    same second. Tencent's fake counts that as a replay; kehu waits for the next second instead."""
+    client = api_client_as(sms_user("marketing"))
+    customer = make_customer(make_user("manager"), consent_sms=True)
+    with FakeTencentSms(rate_limit=4, burst=1) as fake:
+        save_settings(**provider_settings("tencent", fake), rate_limit_per_second=1000)
+        template = client.post("/api/v1/sms/templates", json={"name": "通知", "kind": "notification",
+                                                               "body": "{name}您好", "provider_template_code": "1"})
+        campaign = client.post("/api/v1/sms/campaigns", json={"name": "c", "template_id": template.get_json()["id"]})
+        start_of_a_second()
+        fake.bucket.tokens, fake.bucket.at = 0, time.monotonic()  # the first attempt is throttled
+        started = client.post(f"/api/v1/sms/campaigns/{campaign.get_json()['id']}/start").get_json()
+    message = db.session.scalar(select(SmsMessage).where(SmsMessage.customer_id == customer.id))
+    assert (message.status, message.error_code) == ("sent", None), started
+    assert fake.throttled >= 1 and fake.replays == 0
+    assert fake.received() == {str(message.id): 1}
 
 
 def test_unreachable_provider_is_an_unknown_outcome():
