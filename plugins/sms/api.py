@@ -235,17 +235,40 @@ class SuppressionById(MethodView):
 
 
 # provider callbacks -----------------------------------------------------------------------------
+CALLBACK_TOKEN_HEADER = "X-Kehu-Callback-Token"
+CALLBACK_REALM = 'Basic realm="kehu SMS callbacks", charset="UTF-8"'
+CALLBACK_AUTH = (f"Authenticated by the callback token, never in the URL path: as the password of HTTP Basic "
+                 f"(configure the provider with https://kehu:TOKEN@host/api/v1/sms/callbacks/…; the client sends "
+                 f"it as an Authorization header, the user name is ignored) or in the {CALLBACK_TOKEN_HEADER} "
+                 f"header. No Bearer token. A missing or wrong token is a 401.")
+
+
 def _pushed(schema) -> dict:
-    """Documents a provider push: one object or an array of them; no Bearer token (the path has one)."""
+    """Documents a provider push: one object or an array of them; the callback token, no Bearer token."""
     one_or_many = {"oneOf": [schema, {"type": "array", "items": schema, "maxItems": MAX_PUSHED}]}
-    return {"security": [], "requestBody": {"required": True, "content": {"application/json": {"schema": one_or_many}}}}
+    token = {"in": "header", "name": CALLBACK_TOKEN_HEADER, "required": False, "schema": {"type": "string"},
+             "description": "the callback token (or send it as the password of HTTP Basic)"}
+    return {"security": [], "parameters": [token], "description": CALLBACK_AUTH,
+            "requestBody": {"required": True, "content": {"application/json": {"schema": one_or_many}}}}
 
 
-def _callback(token, schema, read, record, provider):
-    """Check the token (404 when wrong: the URL does not exist), then record every pushed item."""
-    settings = consent.callback_settings(token)
+def _offered_token() -> str:
+    """The token a push carries: the X-Kehu-Callback-Token header, else the password of HTTP Basic (what
+    HTTP clients send for userinfo in the configured URL: it never reaches the request line or access logs)."""
+    if CALLBACK_TOKEN_HEADER in request.headers:
+        return request.headers[CALLBACK_TOKEN_HEADER]
+    credentials = request.authorization
+    if credentials is not None and credentials.type == "basic":
+        return credentials.password or ""
+    return ""
+
+
+def _callback(schema, read, record, provider):
+    """Check the token (401 when missing or wrong, and when none is configured: the answer reveals
+    nothing), then record every pushed item."""
+    settings = consent.callback_settings(_offered_token())
     if settings is None:
-        abort(404)
+        abort(401, headers={"WWW-Authenticate": CALLBACK_REALM})  # clients that wait for a challenge
     body = request.get_json(silent=True)
     items = body if isinstance(body, list) else [body] if isinstance(body, dict) else None
     if items is None or not all(isinstance(i, dict) for i in items) or len(items) > MAX_PUSHED:
@@ -254,39 +277,39 @@ def _callback(token, schema, read, record, provider):
         record(provider, read(item), settings)
 
 
-@api.route("/callbacks/aliyun/report/<token>", methods=["POST"])
+@api.route("/callbacks/aliyun/report", methods=["POST"])
 @api.doc(**_pushed(AliyunReportSchema))
 @api.response(200, AliyunAnswerSchema)
-def aliyun_report(token):
+def aliyun_report():
     """Aliyun HTTP batch push of delivery receipts (SmsReport)."""
-    _callback(token, AliyunReportSchema(), aliyun.read_report, consent.record_receipt, "aliyun")
+    _callback(AliyunReportSchema(), aliyun.read_report, consent.record_receipt, "aliyun")
     return {"code": 0, "msg": "成功"}
 
 
-@api.route("/callbacks/aliyun/reply/<token>", methods=["POST"])
+@api.route("/callbacks/aliyun/reply", methods=["POST"])
 @api.doc(**_pushed(AliyunReplySchema))
 @api.response(200, AliyunAnswerSchema)
-def aliyun_reply(token):
+def aliyun_reply():
     """Aliyun HTTP batch push of replies (SmsUp)."""
-    _callback(token, AliyunReplySchema(), aliyun.read_reply, consent.record_reply, "aliyun")
+    _callback(AliyunReplySchema(), aliyun.read_reply, consent.record_reply, "aliyun")
     return {"code": 0, "msg": "成功"}
 
 
-@api.route("/callbacks/tencent/report/<token>", methods=["POST"])
+@api.route("/callbacks/tencent/report", methods=["POST"])
 @api.doc(**_pushed(TencentReportSchema))
 @api.response(200, TencentAnswerSchema)
-def tencent_report(token):
+def tencent_report():
     """Tencent Cloud status report callback (receipts)."""
-    _callback(token, TencentReportSchema(), tencent.read_report, consent.record_receipt, "tencent")
+    _callback(TencentReportSchema(), tencent.read_report, consent.record_receipt, "tencent")
     return {"result": 0, "errmsg": "OK"}
 
 
-@api.route("/callbacks/tencent/reply/<token>", methods=["POST"])
+@api.route("/callbacks/tencent/reply", methods=["POST"])
 @api.doc(**_pushed(TencentReplySchema))
 @api.response(200, TencentAnswerSchema)
-def tencent_reply(token):
+def tencent_reply():
     """Tencent Cloud reply callback."""
-    _callback(token, TencentReplySchema(), tencent.read_reply, consent.record_reply, "tencent")
+    _callback(TencentReplySchema(), tencent.read_reply, consent.record_reply, "tencent")
     return {"result": 0, "errmsg": "OK"}
 
 

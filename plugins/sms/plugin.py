@@ -55,7 +55,15 @@ class SmsPlugin(Plugin):
             "opt_out_error_codes": {"type": "array", "items": {"type": "string", "maxLength": 64},
                                     "default": ["isv.BLACK_KEY_CONTROL_LIMIT", "FailedOperation.PhoneNumberInBlacklist"],
                                     "title": "表示号码已拒收的服务商错误码", "x-title-en": "Provider error codes meaning the number refuses SMS"},
-            "callback_token": {**SECRET, "title": "回执/上行回调地址中的令牌", "x-title-en": "Token in the receipt/reply callback URLs"},
+            "callback_token": {**SECRET, "title": "回执/上行回调的令牌（放在请求头或 URL 的用户信息中）",
+                               "x-title-en": "Token of the receipt/reply callbacks (in a header or the URL's user info)",
+                               "description": "在服务商控制台填写 https://kehu:令牌@您的域名/api/v1/sms/callbacks/aliyun/report"
+                                              "（…/aliyun/reply、…/tencent/report、…/tencent/reply）；"
+                                              "令牌只用字母、数字、- 和 _。旧的 …/report/令牌 地址已停用。",
+                               "x-description-en": "Enter https://kehu:TOKEN@your-host/api/v1/sms/callbacks/aliyun/report "
+                                                   "(…/aliyun/reply, …/tencent/report, …/tencent/reply) in the provider "
+                                                   "console; use only letters, digits, - and _ in the token. The old "
+                                                   "…/report/TOKEN URLs no longer work."},
             "claim_timeout_seconds": {"type": "number", "minimum": 1, "maximum": 3600, "default": 120,
                                       "title": "发送中状态多久后向服务商核对", "x-title-en": "Seconds in 'sending' before asking the provider"},
             "stall_seconds": {"type": "number", "minimum": 1, "maximum": 3600, "default": 60,

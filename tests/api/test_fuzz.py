@@ -39,9 +39,11 @@ EXISTING = {
     "template_id": lambda app: db.session.scalars(select(SmsTemplate.id)).all(),
     "campaign_id": lambda app: db.session.scalars(select(SmsCampaign.id)).all(),
     "suppression_id": lambda app: db.session.scalars(select(SmsSuppression.id)).all(),
-    "token": lambda app: [SMS_CALLBACK_TOKEN],  # the SMS provider callbacks' secret path segment
 }
 SMS_CALLBACK_TOKEN = "fuzz-callback-token"
+# Header parameters that carry a secret: sometimes send the configured one, so the code behind the 401
+# gets fuzzed too.
+KNOWN_HEADERS = {"X-Kehu-Callback-Token": [SMS_CALLBACK_TOKEN]}  # the SMS provider callbacks' token
 
 
 def _load_schema():
@@ -109,6 +111,9 @@ def _point_at_existing(case, data, app):
             found = existing(app)
             if found:
                 case.path_parameters[name] = data.draw(st.sampled_from(found), label=name)
+    for name, known in KNOWN_HEADERS.items():
+        if case.operation.get_parameter(name, "header") is not None and data.draw(st.booleans(), label=f"known {name}"):
+            case.headers = {**(case.headers or {}), name: data.draw(st.sampled_from(known), label=name)}
 
 
 @schema.parametrize()

@@ -1,5 +1,6 @@
 """Tencent Cloud SMS 2021-01-11 via ``tencentcloud-sdk-python-sms`` (TC3-HMAC-SHA256), and the shapes
 of its callbacks (status reports, replies)."""
+import time
 from datetime import datetime, timezone
 
 from kehu_plugins.sms.providers.base import OutgoingSms, ProviderError, Receipt, Reply, china_timestamp
@@ -27,9 +28,24 @@ class TencentProvider:
         self.client = sms_client.SmsClient(cred, settings.get("region") or "ap-guangzhou",
                                            ClientProfile(httpProfile=http))
         self.app_id = settings.get("sms_sdk_app_id") or ""
+        self._signed: dict[tuple[str, str], int] = {}  # request -> the last second it may have been signed in
+
+    def _in_a_fresh_second(self, request_key) -> None:
+        """Wait until the SDK will sign this request with a timestamp it has not had yet.
+
+        TC3 signs ``X-TC-Timestamp`` in whole seconds and has no nonce, so the same request sent
+        twice within one second (a throttled send retried, two look-ups of one number) would be
+        byte-identical: a replay to the provider, refused as such.
+        """
+        now = time.time()
+        self._signed = {key: second for key, second in self._signed.items() if second >= int(now)}
+        if request_key in self._signed:
+            time.sleep(self._signed[request_key] + 1 - now)
 
     def _call(self, method, request):
         from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
+        request_key = (method.__name__, request.to_json_string())
+        self._in_a_fresh_second(request_key)
         try:
             return method(request)
         except TencentCloudSDKException as exc:
@@ -41,6 +57,8 @@ class TencentProvider:
             raise ProviderError("unknown", code, exc.get_message() or "") from exc
         except Exception as exc:
             raise ProviderError("unknown", type(exc).__name__, str(exc)[:200]) from exc
+        finally:
+            self._signed[request_key] = int(time.time())  # signed at this second or before
 
     def send(self, sms: OutgoingSms) -> str:
         from tencentcloud.sms.v20210111 import models

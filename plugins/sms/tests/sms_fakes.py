@@ -2,18 +2,20 @@
 
 Each is a real HTTP server on 127.0.0.1 that checks requests the way the provider does — it
 recomputes the signature from the published algorithm with the known test secret (Aliyun V3
-ACS3-HMAC-SHA256, Tencent TC3-HMAC-SHA256), rejects replays and stale timestamps, enforces a
-rate limit — and answers in the provider's response shapes. It remembers every message it
+ACS3-HMAC-SHA256, Tencent TC3-HMAC-SHA256; Tencent's for the service its Host names), rejects
+replays (a used nonce, a used signature) and stale timestamps, enforces a rate limit — and answers
+in the provider's response shapes. It remembers every message it
 accepted by its idempotency key (``OutId`` / ``SessionContext``), so a test can assert that each
 recipient got exactly one SMS, and serves the providers' look-up APIs from that record.
 """
 import hashlib
 import hmac
 import json
+import ipaddress
 import threading
 import time
 import uuid
-from collections import defaultdict
+from collections import defaultdict, deque
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote, urlsplit
@@ -61,6 +63,7 @@ class FakeSmsServer:
         self.rejected_signatures = 0
         self.nonces: set[str] = set()
         self.requests = 0
+        self.last_request: tuple[str, str, dict, bytes] | None = None  # method, path, headers, body: to replay
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -71,6 +74,7 @@ class FakeSmsServer:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with server.lock:
                     server.requests += 1
+                    server.last_request = (self.command, self.path, dict(self.headers.items()), body)
                 status, payload = server.handle(self.command, self.path, self.headers, body)
                 data = json.dumps(payload, ensure_ascii=False).encode()
                 self.send_response(status)
@@ -236,13 +240,55 @@ def _hmac(key: bytes, text: str) -> bytes:
 
 
 class FakeTencentSms(FakeSmsServer):
-    """SMS 2021-01-11 with the TC3-HMAC-SHA256 signature, JSON POST to ``/``."""
+    """SMS 2021-01-11 with the TC3-HMAC-SHA256 signature, JSON POST to ``/``.
+
+    Like Tencent Cloud API 3.0, it takes the service a request must be signed for from the host the
+    request was sent to: the first label of ``sms.tencentcloudapi.com`` or
+    ``sms.ap-guangzhou.tencentcloudapi.com``. Reached at its own address (an IP, which names no
+    service) it answers as ``host``, as if DNS had given that name this address; used as an HTTP
+    proxy (``HttpProfile(proxy="http://127.0.0.1:PORT")`` or ``HTTP_PROXY``) it sees the real host name
+    in the Host header, as Tencent does.
+    """
 
     provider = "tencent"
-    SERVICE = "sms"
+    WINDOW_SECONDS = 300  # X-TC-Timestamp may differ from the server's clock by this much
+
+    def __init__(self, *args, host: str = "sms.tencentcloudapi.com", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.host = host
+        self.replays = 0
+        self._signatures: set[str] = set()      # accepted inside the window
+        self._signature_expiry: deque = deque()  # (until, signature), oldest first
 
     def _error(self, code, message):
         return 200, {"Response": {"Error": {"Code": code, "Message": message}, "RequestId": str(uuid.uuid4())}}
+
+    def service_for(self, host_header: str | None) -> str:
+        """The service a request to this Host must be signed for: the host name's first label."""
+        hostname = urlsplit("//" + (host_header or "")).hostname or ""
+        try:
+            ipaddress.ip_address(hostname)
+            hostname = self.host
+        except ValueError:
+            pass
+        return hostname.split(".")[0]
+
+    def _first_use(self, signature: str, timestamp: int) -> bool:
+        """Remember a signature until its timestamp leaves the window; False when it was seen already.
+
+        TC3 requests carry no nonce (API 3.0 dropped v1's ``Nonce``): the same request signed in the
+        same second is byte-identical, and a second copy inside the window is a replay.
+        """
+        now = time.time()
+        with self.lock:
+            while self._signature_expiry and self._signature_expiry[0][0] < now:
+                self._signatures.discard(self._signature_expiry.popleft()[1])
+            if signature in self._signatures:
+                self.replays += 1
+                return False
+            self._signatures.add(signature)
+            self._signature_expiry.append((timestamp + self.WINDOW_SECONDS, signature))
+            return True
 
     def check_signature(self, method, path, headers, body):
         auth = headers.get("Authorization") or ""
@@ -259,11 +305,13 @@ class FakeTencentSms(FakeSmsServer):
             timestamp = int(headers.get("X-TC-Timestamp") or "")
         except ValueError:
             return self._error("AuthFailure.InvalidAuthorization", "X-TC-Timestamp is missing or not a number.")
-        if abs(time.time() - timestamp) > 300:
+        if abs(time.time() - timestamp) > self.WINDOW_SECONDS:
             return self._error("AuthFailure.SignatureExpire", "Signature expired. Timestamp and server time differ by more than 5 minutes.")
-        if date != datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d") or service != self.SERVICE \
+        expected_service = self.service_for(headers.get("Host"))
+        if date != datetime.fromtimestamp(timestamp, timezone.utc).strftime("%Y-%m-%d") or service != expected_service \
                 or terminator != "tc3_request":
-            return self._error("AuthFailure.InvalidAuthorization", "Credential scope is not date/sms/tc3_request.")
+            return self._error("AuthFailure.InvalidAuthorization",
+                               f"Credential scope is not date/{expected_service}/tc3_request.")
         signed = parts.get("SignedHeaders", "").split(";")
         if not {"content-type", "host"} <= set(signed):
             return self._error("AuthFailure.InvalidAuthorization", "SignedHeaders must include content-type and host.")
@@ -280,6 +328,13 @@ class FakeTencentSms(FakeSmsServer):
                 self.rejected_signatures += 1
             return self._error("AuthFailure.SignatureFailure",
                                "The provided credentials could not be validated. Please check your signature is correct.")
+        if not self._first_use(expected, timestamp):
+            # Tencent documents no error code for a replay (its common codes,
+            # https://cloud.tencent.com/document/api/382/38780, name none; the only documented defence
+            # is the 5-minute timestamp window). The signature itself is right, so not SignatureFailure:
+            # the Authorization header is what may not be used again.
+            return self._error("AuthFailure.InvalidAuthorization",
+                               "This request was received already: its signature may be used only once.")
         return None
 
     def handle(self, method, path, headers, body):
