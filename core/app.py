@@ -64,15 +64,47 @@ SIGNED_BLUEPRINTS = (webhooks.inbound.inbound,)
 DOMAIN_EVENTS = (customers.events, interactions.events)
 
 
-def _instance_secret(app, key: str, filename: str) -> None:
-    """Generate a secret once per instance folder when none is configured (embedded mode)."""
+def _instance_secret(app, key: str, filename: str) -> Path | None:
+    """Generate a secret once when none is configured (embedded mode): in ``<key>_FILE`` when that is
+    set, else in the instance folder. Returns the file it came from."""
     if app.config.get(key):
-        return
-    path = Path(app.instance_path) / filename
+        return None
+    path = Path(app.config.get(f"{key}_FILE") or Path(app.instance_path) / filename)
     if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _create_private(path)
         path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
     app.config[key] = path.read_text().strip()
+    return path
+
+
+def _create_private(path: Path) -> None:
+    """``path`` exists and only its owner can read it (0600), whoever made it first."""
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+    os.close(fd)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database or broker URL (``sqlite:///…``, ``sqla+sqlite:///…``)."""
+    for scheme in ("sqlite:///", "sqla+sqlite:///"):
+        if url and url.startswith(scheme) and url[len(scheme):] not in ("", ":memory:"):
+            return Path(url[len(scheme):].split("?", 1)[0])
+    return None
+
+
+def _private_files(app, pii_key_file: Path | None) -> None:
+    """Database and broker files are 0600 (customers' data and queued work); and a warning when the
+    PII key sits beside the database: one copy of the folder then holds the ciphertext and its key."""
+    database = _sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
+    for path in (database, _sqlite_file(app.config["CELERY"].get("broker_url") or "")):
+        if path is not None and path.parent.is_dir():
+            _create_private(path)
+    if pii_key_file is not None and database is not None and pii_key_file.resolve().parent == database.resolve().parent:
+        log.warning("the PII key %s sits beside the database %s: a copy or backup of that folder holds both the "
+                    "encrypted phone numbers and secrets and the key to read them. Keep the key elsewhere "
+                    "(KEHU_PII_KEY_FILE or KEHU_PII_KEY; docs/security.md).", pii_key_file, database)
 
 
 def _select_locale():
@@ -96,7 +128,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None, plu
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.update(load_config(app.instance_path, config))
     _instance_secret(app, "SECRET_KEY", "secret_key")
-    _instance_secret(app, "KEHU_PII_KEY", "pii_key")
+    _private_files(app, _instance_secret(app, "KEHU_PII_KEY", "pii_key"))
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(HERE / "migrations"), render_as_batch=True)
@@ -130,7 +162,7 @@ def create_app(config: dict | None = None, instance_path: str | None = None, plu
         csrf.exempt(blueprint)
         api.register_blueprint(blueprint)
     register_web(app)
-    limit_searches(app)
+    limit_searches(app, limiter)
     app.after_request(add_security_headers)
     wrap_wsgi(app)
 

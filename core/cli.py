@@ -50,6 +50,10 @@ def db_upgrade():
     ensure_default_roles()
     for key, version in sync_plugin_schemas():  # new versions of enabled plugins' field packs
         click.echo(f"custom field schema {key} v{version} is now active")
+    with acting_as(None, "cli"):
+        encrypted = _manager().encrypt_stored_secrets()
+    if encrypted:
+        click.echo(f"secret settings of {encrypted} plugin(s) encrypted at rest")
     click.echo("database is up to date")
 
 
@@ -281,6 +285,7 @@ def run(host, port):
 
     from werkzeug.serving import run_simple
 
+    from kehu.platform.access_log import RedactingRequestHandler
     from kehu.platform.supervisor import Supervisor, log as supervisor_log
 
     handler = logging.StreamHandler()  # stderr, beside the worker's and werkzeug's lines
@@ -298,7 +303,7 @@ def run(host, port):
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGHUP, stop)
     try:
-        run_simple(host, port, app, use_reloader=False, threaded=True)
+        run_simple(host, port, app, use_reloader=False, threaded=True, request_handler=RedactingRequestHandler)
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         worker.stop()  # no more restarts; warm shutdown, SIGKILL after 20 s

@@ -46,6 +46,8 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "SECRET_KEY": _env("SECRET_KEY"),
         # A separate key for PII so that rotating the session key does not lose phone numbers.
         "KEHU_PII_KEY": _env("PII_KEY"),
+        # or the file that holds it (made on first start when missing): outside the data folder in production
+        "KEHU_PII_KEY_FILE": _env("PII_KEY_FILE"),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "CELERY": {

@@ -9,8 +9,6 @@ default), Redis when several web processes serve one site.
 from flask import request
 from flask_login import current_user
 
-from kehu.extensions import limiter
-
 # endpoint names of core's search and list views; plugins' lists are theirs to limit
 SEARCH_ENDPOINTS = ("customers.Customers", "customer_pages.customer_list", "interactions.Interactions",
                     "interaction_pages.follow_ups")
@@ -22,8 +20,8 @@ def user_or_address() -> str:
     return f"address:{request.remote_addr}"
 
 
-def limit_searches(app, endpoints=SEARCH_ENDPOINTS) -> None:
-    """Wrap this app's search views (GET only) in one shared per-user limit.
+def limit_searches(app, limiter, endpoints=SEARCH_ENDPOINTS) -> None:
+    """Wrap this app's search views (GET only) in one shared per-user limit of ``limiter`` (Flask-Limiter).
 
     Done here, per app, rather than with decorators on the views: the limiter is one object for every
     app in the process, and an app with limits switched off (tests, a CLI run) must not get them.

@@ -19,3 +19,48 @@ def mask_secrets(schema: dict, values: dict) -> dict:
 def keep_masked(submitted: dict, stored: dict) -> dict:
     """``submitted`` with each unchanged mask replaced by the stored value it stands for."""
     return {k: stored.get(k) if v == SECRET_MASK else v for k, v in submitted.items()}
+
+
+# At rest: secret settings are stored Fernet-encrypted with a key derived from KEHU_PII_KEY, so a copy
+# of the database (a backup, a support dump, the audit log's snapshots) holds no usable credential.
+ENCRYPTED_PREFIX = "fernet:"
+_PURPOSE = b"kehu plugin settings v1"
+
+
+def _fernet():
+    from kehu.platform.pii import fernet_for
+    return fernet_for(_PURPOSE)
+
+
+def is_encrypted(value) -> bool:
+    return isinstance(value, str) and value.startswith(ENCRYPTED_PREFIX)
+
+
+def encrypt_secrets(schema: dict, values: dict, stored: dict | None = None) -> dict:
+    """``values`` (plain) as they are stored: every secret encrypted. A secret that did not change keeps
+    its stored ciphertext, so saving a form does not rewrite (and re-audit) every secret."""
+    props, stored = schema.get("properties", {}), stored or {}
+    fernet = _fernet()
+    result = {}
+    for key, value in values.items():
+        if value and isinstance(value, str) and is_secret(props.get(key, {})) and not is_encrypted(value):
+            previous = stored.get(key)
+            same = is_encrypted(previous) and decrypt_value(previous) == value
+            value = previous if same else ENCRYPTED_PREFIX + fernet.encrypt(value.encode()).decode()
+        result[key] = value
+    return result
+
+
+def decrypt_value(value):
+    from cryptography.fernet import InvalidToken
+    if not is_encrypted(value):
+        return value  # stored before encryption at rest, or not a secret
+    try:
+        return _fernet().decrypt(value[len(ENCRYPTED_PREFIX):].encode()).decode()
+    except InvalidToken:
+        # another KEHU_PII_KEY: the secret is lost, as a phone number would be; an admin types it again
+        return None
+
+
+def decrypt_secrets(values: dict) -> dict:
+    return {key: decrypt_value(value) for key, value in (values or {}).items()}

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 import kehu
 from kehu.extensions import db
-from kehu.platform.secrets import keep_masked, mask_secrets
+from kehu.platform.secrets import decrypt_secrets, encrypt_secrets, keep_masked, mask_secrets
 from kehu.platform.session import announce
 from kehu.plugins import hookspecs, signals
 from kehu.plugins.builtin import BUILTIN_NAME, BuiltinPlugin
@@ -164,7 +164,7 @@ class PluginManager:
         if pending_migrations(plugin):
             raise PluginError(f"the database tables of {name} are not up to date: run `kehu db upgrade`")
         row = self._row(name)
-        row.settings = _validated(plugin, row.settings or {})
+        row.settings = _stored(plugin, _validated(plugin, decrypt_secrets(row.settings)), row.settings)
         if not row.enabled:
             row.enabled = True
             announce(db.session, signals.plugin_enabled, plugin=name)
@@ -190,12 +190,24 @@ class PluginManager:
         plugin = self.get(name)
         row = self._row(name)
         # Secrets are shown masked; an unchanged mask means "keep the stored value".
-        merged = keep_masked(settings, row.settings or {})
-        row.settings = _validated(plugin, merged)
-        announce(db.session, signals.plugin_settings_changed, plugin=name, settings=row.settings)
+        merged = _validated(plugin, keep_masked(settings, decrypt_secrets(row.settings)))
+        row.settings = _stored(plugin, merged, row.settings)
+        announce(db.session, signals.plugin_settings_changed, plugin=name, settings=merged)
         db.session.commit()
         self.state.refresh(force=True)
         return self.settings_of(name)
+
+    def encrypt_stored_secrets(self) -> int:
+        """Encrypt secrets stored in the clear (before encryption at rest, or written by hand); run by
+        ``kehu db upgrade``. Returns how many plugins' rows changed."""
+        changed = 0
+        for row in db.session.scalars(select(PluginState).where(PluginState.name.in_(list(self.installed)))):
+            stored = _stored(self.installed[row.name], decrypt_secrets(row.settings), row.settings)
+            if stored != (row.settings or {}):
+                row.settings = stored
+                changed += 1
+        db.session.commit()
+        return changed
 
     def describe(self, name: str) -> dict:
         """What admins see of a plugin; secret settings are masked."""
@@ -207,6 +219,11 @@ class PluginManager:
             "settings_schema": plugin.settings_schema,
             "settings": mask_secrets(plugin.settings_schema, settings),
         }
+
+
+def _stored(plugin, settings: dict, stored: dict | None) -> dict:
+    """Settings as the database keeps them: secrets encrypted (kehu.platform.secrets)."""
+    return encrypt_secrets(plugin.settings_schema, settings, stored)
 
 
 def _with_defaults(schema: dict, settings: dict) -> dict:

@@ -10,6 +10,7 @@ import time
 from sqlalchemy import func, select
 
 from kehu.extensions import db
+from kehu.platform.secrets import decrypt_secrets
 from kehu.plugins.models import PluginState
 
 
@@ -31,6 +32,6 @@ class PluginStateCache:
             if force or generation != self.generation:
                 rows = conn.execute(select(PluginState.name, PluginState.enabled, PluginState.settings)).all()
                 self.enabled = frozenset(r.name for r in rows if r.enabled)
-                self.settings = {r.name: r.settings or {} for r in rows}
+                self.settings = {r.name: decrypt_secrets(r.settings) for r in rows}  # stored encrypted
                 self.generation = generation
             self._checked_at = now

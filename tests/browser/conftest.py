@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from kehu.platform.access_log import RedactingRequestHandler
+
 CHROMIUM = os.environ.get("KEHU_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).with_name("artifacts")
 LAUNCH_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -31,7 +33,7 @@ def browser():
 @pytest.fixture
 def live_server(app):
     """The test app served by werkzeug in a thread; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=RedactingRequestHandler)  # as `kehu run`
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
