@@ -2,6 +2,8 @@
 them: one set of rules for both (the pages load their forms with these schemas too). Marshmallow's
 own messages reach people in their language through ``kehu_sdk.schemas.translated``, as core's do.
 """
+import re
+
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, ValidationError, fields, validate
 
@@ -199,8 +201,12 @@ class StatsSchema(SmsSchema):
 
 
 # provider callbacks -----------------------------------------------------------------------------
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 class ProviderValue(fields.Raw):
-    """A value as a provider sent it, read as text (NUL characters dropped; null stays null).
+    """A value as a provider sent it, read as text (NUL characters dropped, lone surrogates — which no
+    database stores — replaced by U+FFFD; null stays null).
 
     Callbacks accept odd values rather than refuse them: a refused callback is retried by the
     provider for days, and a value that names nothing simply matches nothing.
@@ -210,7 +216,7 @@ class ProviderValue(fields.Raw):
         super().__init__(allow_none=True, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        return None if value is None else str(value).replace("\x00", "")
+        return None if value is None else LONE_SURROGATE.sub("\ufffd", str(value).replace("\x00", ""))
 
 
 class CallbackSchema(SmsSchema):

@@ -248,3 +248,15 @@ def test_odd_input_never_breaks_the_endpoints(setup, app):
                          {"sid": {"x": 1}, "mobile": 13805370009, "time": -1, "text": ["T"]}):
                 response = web.post(callback(provider, kind), json=[item], headers=WITH_TOKEN)
                 assert response.status_code == 200, (provider, kind, item, response.get_data(as_text=True))
+
+
+def test_a_callback_with_a_lone_surrogate_is_read_with_a_replacement_character(setup, make_customer, app):
+    """Found by the fuzz suite's hostile cases: the text stays readable and the database never sees
+    the surrogate (PostgreSQL could not store it)."""
+    _client, owner = setup
+    make_customer(owner, consent_sms=True, phone="13905371234")
+    answer = app.test_client().post(callback("tencent", "reply"), headers=WITH_TOKEN, content_type="application/json",
+                                    data='[{"mobile": "13905371234", "nationcode": "86", "text": "\\ud800\\u597d", '
+                                         '"time": 1764000000}]')
+    assert answer.status_code == 200
+    assert db.session.scalars(select(SmsInbound.content)).all() == ["\ufffd好"]
