@@ -1,6 +1,7 @@
 from marshmallow import Schema, fields
 
 from kehu.platform.schema_fields import Text
+from kehu.platform.secrets import masked_ciphertext
 
 
 class MeSchema(Schema):
@@ -13,6 +14,13 @@ class MeSchema(Schema):
     permissions = fields.Function(lambda u: sorted(u.role.permissions))
 
 
+class AuditChanges(fields.Dict):
+    """field: [before, after]; stored secrets (encrypted) shown as the mask."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return super()._serialize(masked_ciphertext(value), attr, obj, **kwargs)
+
+
 class AuditEntrySchema(Schema):
     id = fields.Integer()
     at = fields.DateTime()
@@ -21,7 +29,7 @@ class AuditEntrySchema(Schema):
     action = fields.String()
     entity = fields.String()
     entity_id = fields.String()
-    changes = fields.Dict()
+    changes = AuditChanges()
 
 
 class AuditArgs(Schema):

@@ -64,3 +64,15 @@ def decrypt_value(value):
 
 def decrypt_secrets(values: dict) -> dict:
     return {key: decrypt_value(value) for key, value in (values or {}).items()}
+
+
+def masked_ciphertext(value):
+    """``value`` (nested dicts and lists) with every stored secret shown as the mask: the audit log
+    keeps secret settings as they were stored, encrypted, and shows them as ``SECRET_MASK``."""
+    if is_encrypted(value):
+        return SECRET_MASK
+    if isinstance(value, dict):
+        return {key: masked_ciphertext(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [masked_ciphertext(item) for item in value]
+    return value

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 
 import kehu
 from kehu.extensions import db
+from kehu.platform.audit import AuditLog
 from kehu.platform.secrets import decrypt_secrets, encrypt_secrets, keep_masked, mask_secrets
 from kehu.platform.session import announce
 from kehu.plugins import hookspecs, signals
@@ -206,6 +207,15 @@ class PluginManager:
             if stored != (row.settings or {}):
                 row.settings = stored
                 changed += 1
+        # audit entries written before: their secrets in the clear become the mask (the change stays told)
+        for entry in db.session.scalars(select(AuditLog).where(AuditLog.entity == PluginState.__tablename__,
+                                                              AuditLog.entity_id.in_(list(self.installed)))):
+            schema = self.installed[entry.entity_id].settings_schema
+            before_after = (entry.changes or {}).get("settings")
+            if before_after:
+                masked = [mask_secrets(schema, side) if isinstance(side, dict) else side for side in before_after]
+                if masked != list(before_after):
+                    entry.changes = {**entry.changes, "settings": masked}
         db.session.commit()
         return changed
 

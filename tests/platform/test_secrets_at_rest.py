@@ -5,7 +5,7 @@ import logging
 import stat
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from kehu.app import create_app
 from kehu.extensions import db
@@ -21,7 +21,7 @@ def stored_settings(name: str) -> dict:
     return value if isinstance(value, dict) else json.loads(value)
 
 
-def test_plugin_secrets_are_encrypted_in_the_database_and_the_audit(app, enable_plugins):
+def test_plugin_secrets_are_encrypted_in_the_database_and_the_audit(app, enable_plugins, admin, api_client_as):
     manager = app.extensions["kehu_plugins"]
     enable_plugins("sample")
     manager.save_settings("sample", {"greeting": "您好", "api_key": SECRET})
@@ -30,6 +30,11 @@ def test_plugin_secrets_are_encrypted_in_the_database_and_the_audit(app, enable_
     assert SECRET not in json.dumps(raw)
     assert manager.settings_of("sample")["api_key"] == SECRET  # what the plugin reads
     assert all(SECRET not in json.dumps(entry.changes, ensure_ascii=False) for entry in db.session.query(AuditLog))
+
+    audit = api_client_as(admin).get("/api/v1/audit", query_string={"entity": "plugin_state"}).get_json()
+    saved = [e["changes"]["settings"][1] for e in audit if "api_key" in (e["changes"].get("settings") or [0, {}])[1]]
+    assert saved == [{"greeting": "您好", "api_key": "********"}]  # shown masked, never as ciphertext
+    assert "fernet:" not in json.dumps(audit)
 
     ciphertext = raw["api_key"]
     manager.save_settings("sample", {"greeting": "欢迎", "api_key": "********"})  # the masked form, unchanged
@@ -44,6 +49,9 @@ def test_db_upgrade_encrypts_secrets_stored_in_the_clear(app, enable_plugins):
     enable_plugins("sample")
     db.session.execute(text("UPDATE plugin_state SET settings = :s WHERE name = 'sample'"),
                        {"s": json.dumps({"api_key": SECRET})})
+    # what saving it wrote into the audit before secrets were encrypted
+    db.session.add(AuditLog(actor="admin", action="update", entity="plugin_state", entity_id="sample",
+                            changes={"settings": [{}, {"api_key": SECRET, "greeting": "您好"}]}))
     db.session.commit()
     app.extensions["kehu_plugins"].state.refresh(force=True)
     assert app.extensions["kehu_plugins"].settings_of("sample")["api_key"] == SECRET  # still read
@@ -51,6 +59,9 @@ def test_db_upgrade_encrypts_secrets_stored_in_the_clear(app, enable_plugins):
     assert result.exit_code == 0, result.output
     assert "secret settings of 1 plugin(s) encrypted" in result.output
     assert stored_settings("sample")["api_key"].startswith(ENCRYPTED_PREFIX)
+    old_entry = db.session.scalars(select(AuditLog).where(AuditLog.actor == "admin")).one()
+    db.session.refresh(old_entry)
+    assert old_entry.changes["settings"] == [{}, {"api_key": "********", "greeting": "您好"}]
 
 
 def _mode(path) -> int:
