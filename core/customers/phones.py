@@ -34,10 +34,45 @@ def normalize(raw: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def _parsed(e164: str):
+    try:
+        return phonenumbers.parse(e164, DEFAULT_REGION)
+    except phonenumbers.NumberParseException:
+        return None
+
+
+def display(e164: str | None) -> str:
+    """A number as people in China write it: ``138 5370 1234``, ``0537-721 2345`` (the area code before
+    a dash), ``400 812 3456``; numbers abroad keep their ``+`` and country code. "" for None."""
+    if not e164:
+        return ""
+    number = _parsed(e164)
+    if number is None:
+        return e164
+    if number.country_code != 86:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    national = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
+    if national.startswith("0") and " " in national:  # a landline: 0537-721 2345
+        area, _, local = national.partition(" ")
+        return f"{area}-{local}"
+    return national
+
+
+def tel_uri(e164: str) -> str:
+    """``tel:+8613853701234``: what a phone dials when the number is tapped."""
+    return f"tel:{e164}"
+
+
 def mask(e164: str | None) -> str | None:
-    """Show a number the way a receipt does: +86 138****5678."""
+    """A number the way a receipt shows it: ``138****1234``, a landline ``0537-***2345`` (the area code
+    is no secret; the last four digits identify it to its owner)."""
     if not e164:
         return e164
+    shown = display(e164)
+    if "-" in shown:
+        area, _, local = shown.partition("-")
+        digits = local.replace(" ", "")
+        return f"{area}-{'*' * max(len(digits) - 4, 0)}{digits[-4:]}"
     national = e164[3:] if e164.startswith("+86") else e164
     return f"{national[:3]}****{national[-4:]}" if len(national) >= 8 else "****"
 

@@ -2,6 +2,7 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from marshmallow import ValidationError
 from sqlalchemy import distinct, select
 from werkzeug.datastructures import MultiDict
@@ -27,10 +28,18 @@ pages = Blueprint("customer_pages", __name__, template_folder="templates")
 
 @pages.app_template_filter("phone")
 def phone_filter(e164):
-    """The number in full for users with ``customer.pii``, masked for everybody else."""
+    """The number as people read it for users with ``customer.pii``, masked for everybody else."""
     if e164 and not current_user.has_permission("customer.pii"):
         return phones.mask(e164)
-    return e164.removeprefix("+86") if e164 else ""  # domestic numbers are read without +86
+    return phones.display(e164)
+
+
+@pages.app_template_filter("phone_link")
+def phone_link_filter(e164):
+    """A ``tel:`` link for users who see the number (a tap on a phone dials it), else the mask."""
+    if not e164 or not current_user.has_permission("customer.pii"):
+        return phone_filter(e164)
+    return Markup('<a href="{}" class="phone-link">{}</a>').format(phones.tel_uri(e164), phones.display(e164))
 
 
 @pages.app_template_filter("region")
@@ -269,7 +278,7 @@ def _values_of(customer: Customer) -> dict:
     values = {key: getattr(customer, key) for key in (*TEXT_FIELDS, *CHOICE_FIELDS, *CONSENT_FIELDS)}
     values.update(birthday=customer.birthday.isoformat() if customer.birthday else "", extra=dict(customer.extra or {}),
                   owner_id=customer.owner_id, tags=[t.name for t in customer.tags], region_code=customer.region_code,
-                  phone=customer.phone if current_user.has_permission("customer.pii") else "")
+                  phone=phones.display(customer.phone) if current_user.has_permission("customer.pii") else "")
     return values
 
 

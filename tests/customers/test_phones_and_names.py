@@ -49,3 +49,29 @@ def test_encryption_round_trip_and_wrong_key(app):
                                        ("ABC公司", "abcgongsi abcgs")])
 def test_pinyin_search_key(name, key):
     assert search_key(name) == key
+
+
+@pytest.mark.parametrize("typed, shown, masked", [
+    ("0537-7212345", "0537-721 2345", "0537-***2345"),  # a Jining landline keeps its leading 0
+    ("0635 8212345", "0635-821 2345", "0635-***2345"),
+    ("010-62345678", "010-6234 5678", "010-****5678"),
+    ("13853701234", "138 5370 1234", "138****1234"),
+    ("+86 400 812 3456", "400 812 3456", "400****3456"),
+])
+def test_numbers_are_shown_the_way_people_write_them(typed, shown, masked):
+    e164 = phones.normalize(typed)
+    assert (phones.display(e164), phones.mask(e164)) == (shown, masked)
+
+
+def test_pages_show_national_numbers_as_tel_links_and_the_edit_form_what_was_typed(app, make_customer,
+                                                                                 client_as_role):
+    sales = client_as_role("sales")
+    customer = make_customer(owner=sales.user, phone="0537-7212345")
+    detail = sales.get(f"/customers/{customer.id}").text
+    assert '<a href="tel:+865377212345" class="phone-link">0537-721 2345</a>' in detail
+    assert "5377212345" not in detail.replace("+865377212345", "")  # never without its 0
+    form = sales.get(f"/customers/{customer.id}/edit").text
+    assert 'value="0537-721 2345"' in form and "+865377212345" not in form
+    marketing = client_as_role("marketing")
+    masked = marketing.get(f"/customers/{customer.id}").text
+    assert "0537-***2345" in masked and "tel:" not in masked
