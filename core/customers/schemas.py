@@ -1,4 +1,6 @@
 """Customers and contacts as the API and the forms read and write them (one set of rules for both)."""
+from datetime import date
+
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
@@ -6,6 +8,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from kehu.customers import phones, regions
 from kehu.customers.models import KINDS, SCALES, STATUSES
 from kehu.platform.schema_fields import Boolean, Email, JsonObject, Moment, RowId, Text, TrimmedString
+from kehu.platform.time import china_now
 
 SORT_KEYS = ("name", "created_at", "updated_at", "status")  # kehu.customers.query.SORTS: their columns
 
@@ -74,6 +77,15 @@ class ContactSchema(Schema):
     updated_at = fields.DateTime(dump_only=True)
 
 
+EARLIEST_BIRTHDAY = date(1900, 1, 1)
+
+
+def _birthday_in_bounds(value):
+    """Between 1900-01-01 and today (China's date): 1800-01-01 or 2999-12-31 is a typing slip."""
+    if value is not None and not EARLIEST_BIRTHDAY <= value <= china_now().date():
+        raise ValidationError(_("生日须在 %(earliest)s 至今天之间", earliest=EARLIEST_BIRTHDAY.isoformat()))
+
+
 class CustomerSchema(Schema):
     id = fields.Integer(dump_only=True)
     kind = fields.String(load_default="company", validate=validate.OneOf(KINDS))
@@ -93,7 +105,7 @@ class CustomerSchema(Schema):
     source = TrimmedString(allow_none=True, validate=validate.Length(max=40))
     owner_id = RowId(allow_none=True, strict=True)
     team_id = RowId(allow_none=True, strict=True)
-    birthday = fields.Date(allow_none=True)
+    birthday = fields.Date(allow_none=True, validate=_birthday_in_bounds)
     tags = fields.List(TagName, validate=validate.Length(max=50))
     extra = JsonObject(keys=Text(validate=validate.Length(1, 80)))
     extra_schema = Text(allow_none=True, validate=validate.Length(max=80))

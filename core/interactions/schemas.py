@@ -1,10 +1,41 @@
+from datetime import datetime, timedelta, timezone
+
 from flask_babel import gettext as _
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from kehu.interactions.models import DIRECTIONS, STATUSES
 from kehu.platform.schema_fields import Moment, RowId, Text, TrimmedString
+from kehu.platform.time import china_time, utcnow
 
-When = Moment(allow_none=True)
+# Bounds that catch a mistyped year (1999 for 2029, 9999) and a "done" entry in the future. Existing
+# entries outside them stay as they are: a follow-up from 1999 is simply shown overdue.
+PAST_FOLLOW_UP = timedelta(days=366)
+FUTURE_FOLLOW_UP = timedelta(days=5 * 366)
+EARLIEST_HISTORY = datetime(1990, 1, 1, tzinfo=timezone.utc)
+CLOCK_SKEW = timedelta(minutes=10)
+
+
+def _day(moment) -> str:
+    return china_time(moment, "%Y-%m-%d")
+
+
+def _due_in_bounds(value):
+    if value is None:
+        return
+    now = utcnow()
+    earliest, latest = now - PAST_FOLLOW_UP, now + FUTURE_FOLLOW_UP
+    if not earliest <= value <= latest:
+        raise ValidationError(_("跟进时间须在 %(earliest)s 至 %(latest)s 之间", earliest=_day(earliest),
+                                latest=_day(latest)))
+
+
+def _occurred_in_bounds(value):
+    if value is None:
+        return
+    if value > utcnow() + CLOCK_SKEW:
+        raise ValidationError(_("发生时间不能晚于现在"))
+    if value < EARLIEST_HISTORY:
+        raise ValidationError(_("发生时间不能早于 %(earliest)s", earliest=_day(EARLIEST_HISTORY)))
 
 
 class InteractionSchema(Schema):
@@ -17,8 +48,8 @@ class InteractionSchema(Schema):
     direction = fields.String(load_default="outbound", validate=validate.OneOf(DIRECTIONS))
     subject = TrimmedString(load_default="", validate=validate.Length(max=200))
     content = Text(allow_none=True, validate=validate.Length(max=20000))
-    occurred_at = When
-    due_at = When
+    occurred_at = Moment(allow_none=True, validate=_occurred_in_bounds)
+    due_at = Moment(allow_none=True, validate=_due_in_bounds)
     status = fields.String(load_default="done", validate=validate.OneOf(STATUSES))
     satisfaction = fields.Integer(allow_none=True, strict=True, validate=validate.Range(1, 5))
     source_plugin = fields.String(dump_only=True, allow_none=True)

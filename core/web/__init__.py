@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError
 from markupsafe import Markup
 
 from kehu.platform.problems import from_http_exception, wants_problem
-from kehu.platform.time import china_time
+from kehu.platform.time import china_time, utcnow
 from kehu.web import labels
 
 ERROR_TITLES = {403: _l("没有权限"), 404: _l("页面不存在"), 405: _l("不支持这种请求"), 429: _l("请求太频繁，请稍后再试")}
@@ -33,7 +33,7 @@ def _menus() -> dict[str, list[dict]]:
 def _template_globals():
     return {"get_locale": get_locale, "nav_items": lambda: _menus()["main"],
             "admin_items": lambda: _menus()["admin"], "labels": labels,
-            "is_english": lambda: get_locale().language == "en"}
+            "is_english": lambda: get_locale().language == "en", "utcnow": utcnow}
 
 
 def csrf_expired(error):

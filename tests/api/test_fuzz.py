@@ -20,11 +20,15 @@ from kehu.app import create_app
 from kehu.customers.models import Contact, Customer
 from kehu.extensions import db
 from kehu.interactions.models import Interaction
+from kehu.platform.time import china_now
 from kehu.tags.models import Tag
 from kehu_plugins.erp.models import ErpSyncRun
 from kehu_plugins.erp.service.sync import start_run
 from kehu_plugins.sms.models import SmsCampaign, SmsSuppression, SmsTemplate
 from kehu_plugins.sms.service import campaigns as sms_campaigns, consent as sms_consent, templates as sms_templates
+
+NEXT_YEAR = china_now().year + 1  # follow-ups must be due within five years (issue 12, point 3)
+
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, negative_data_rejection]
@@ -78,7 +82,7 @@ def auth_headers(app, admin, save_plugin_settings):
             "tags": ["重点关注", f"标签{number}"], "birthday": "1980-02-29"}).json
         client.post(f"/api/v1/customers/{customer['id']}/contacts", headers=headers, json={"name": f"联系人{number}"})
         client.post(f"/api/v1/customers/{customer['id']}/interactions", headers=headers, json={
-            "kind": "call", "subject": "电话回访", "status": "planned", "due_at": "2030-01-01T09:00:00"})
+            "kind": "call", "subject": "电话回访", "status": "planned", "due_at": f"{NEXT_YEAR}-01-01T09:00:00"})
     start_run("manual")  # an ERP sync run (queued) for /api/v1/erp/runs/{run_id}
     # SMS templates of both kinds, a draft and a started campaign of each, a suppressed number
     save_plugin_settings("sms", {"callback_token": SMS_CALLBACK_TOKEN})

@@ -10,8 +10,12 @@ from kehu.customers.models import Customer
 from kehu.customers.service import create_customer
 from kehu.extensions import db
 from kehu.interactions.models import Interaction
+from kehu.platform.time import china_now
 from kehu.tags.models import Tag
 from kehu_sdk.testing import TEST_PASSWORD
+
+NEXT_YEAR = china_now().year + 1  # follow-ups must be due within five years (issue 12, point 3)
+
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
 
@@ -111,7 +115,7 @@ def test_quick_interaction_logging(live_server, new_page, demo):
     expect(page.get_by_text("请填写内容或下次跟进时间")).to_be_visible()
     page.get_by_text("拜访", exact=True).click()
     page.fill("#log-content", "客户想要三月份报价")
-    page.fill("#follow-up-at", "2030-03-01T09:30")
+    page.fill("#follow-up-at", f"{NEXT_YEAR}-03-01T09:30")
     page.get_by_test_id("log-submit").click()
     timeline = page.get_by_test_id("timeline")
     expect(timeline).to_contain_text("客户想要三月份报价")

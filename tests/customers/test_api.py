@@ -3,6 +3,10 @@ import json
 
 import pytest
 
+from kehu.platform.time import china_now
+
+NEXT_YEAR = china_now().year + 1  # follow-ups must be due within five years (issue 12, point 3)
+
 
 @pytest.fixture
 def client(admin, api_client_as):
@@ -113,9 +117,9 @@ def test_interaction_timeline_and_follow_ups(client):
     missing_due = client.post(url, json={"kind": "visit", "status": "planned"})
     assert missing_due.status_code == 422 and "due_at" in missing_due.json["errors"]["json"]
     planned = client.post(url, json={"kind": "visit", "status": "planned", "subject": "上门拜访",
-                                     "due_at": "2030-01-02T10:00:00"})
+                                     "due_at": f"{NEXT_YEAR}-01-02T10:00:00"})
     assert planned.status_code == 201
-    assert planned.json["due_at"].startswith("2030-01-02T02:00:00")  # 10:00 Beijing time, stored as UTC
+    assert planned.json["due_at"].startswith(f"{NEXT_YEAR}-01-02T02:00:00")  # 10:00 Beijing time, stored as UTC
     assert client.post(url, json={"kind": "fax"}).status_code == 422
     timeline = client.get(url).json
     assert [i["subject"] for i in timeline] == ["上门拜访", "首次电话"]

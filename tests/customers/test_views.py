@@ -9,8 +9,12 @@ from kehu.customers.models import Contact, Customer
 from kehu.customers.service import create_customer
 from kehu.extensions import db
 from kehu.interactions.models import Interaction
+from kehu.platform.time import china_now
 from kehu.plugins.hookspecs import hookimpl
 from kehu.tags.models import Tag
+
+NEXT_YEAR = china_now().year + 1  # follow-ups must be due within five years (issue 12, point 3)
+
 
 MANUFACTURING = {
     "type": "object", "additionalProperties": False, "required": ["capacity_tons"],
@@ -187,11 +191,11 @@ def test_quick_log_and_follow_up(admin, make_user, web_client_as):
     bad_kind = client.post(url, data={"kind": "telepathy", "content": "x", "csrf_token": token})
     assert bad_kind.status_code == 422 and "未知的跟进方式" in bad_kind.text
     logged = client.post(url, data={"kind": "visit", "content": "看了大棚，想要滴灌设备",
-                                    "follow_up_at": "2030-03-01T09:30", "csrf_token": token})
+                                    "follow_up_at": f"{NEXT_YEAR}-03-01T09:30", "csrf_token": token})
     assert logged.status_code == 200 and "看了大棚，想要滴灌设备" in logged.text
     done, planned = db.session.scalars(select(Interaction).order_by(Interaction.status)).all()
     assert (done.kind, done.status, done.user_id) == ("visit", "done", sales.id) and done.occurred_at
-    assert planned.status == "planned" and planned.due_at.isoformat().startswith("2030-03-01T01:30")  # China time
+    assert planned.status == "planned" and planned.due_at.isoformat().startswith(f"{NEXT_YEAR}-03-01T01:30")  # China time
     follow_ups = client.get("/follow-ups").text
     assert "汶上果蔬合作社" in follow_ups
     finished = client.post(f"/interactions/{planned.id}/done", data={"from": "follow-ups"},
