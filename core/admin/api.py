@@ -1,6 +1,7 @@
 """Plugin administration: list, enable, disable, settings (plugin.manage)."""
 from flask import current_app
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_smorest import Blueprint, abort
 
 from kehu.admin.schemas import PluginSchema, PluginSettingsSchema
@@ -18,7 +19,7 @@ def _describe(name):
     try:
         return _manager().describe(name)
     except PluginError:
-        abort(404, message=f"no plugin named {name!r} is installed")
+        abort(404, message=_("没有安装名为 %(name)s 的插件", name=name))
 
 
 @blp.route("")

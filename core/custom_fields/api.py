@@ -1,5 +1,6 @@
 """Custom field schemas: the versioned JSON Schemas behind ``Customer.extra`` (see docs/custom-fields.md)."""
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
 
@@ -42,7 +43,7 @@ class CustomFieldSchemas(MethodView):
 def _versions_or_404(key):
     versions = versions_of(key)
     if not versions:
-        abort(404, message="custom field schema not found")
+        abort(404, message=_("没有这个字段方案"))
     return versions
 
 
@@ -71,5 +72,5 @@ class CustomFieldSchemaVersion(MethodView):
         """One version (records keep the version they were validated with)."""
         row = get_schema(key, version)
         if row is None:
-            abort(404, message="custom field schema version not found")
+            abort(404, message=_("没有这个字段方案版本"))
         return row

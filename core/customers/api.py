@@ -1,6 +1,7 @@
 """Customers and their contacts."""
 from flask import request
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
 
@@ -20,7 +21,7 @@ blp = Blueprint("customers", __name__, url_prefix="/customers", description="Cus
 def customer_or_404(customer_id):
     customer = visible_customer(customer_id, current_user)
     if customer is None:  # also for customers outside the user's scope: do not reveal they exist
-        abort(404, message="customer not found")
+        abort(404, message=_("客户不存在"))
     return customer
 
 
@@ -104,7 +105,7 @@ class CustomerContacts(MethodView):
 def contact_or_404(contact_id):
     contact = db.session.get(Contact, contact_id)
     if contact is None or visible_customer(contact.customer_id, current_user) is None:
-        abort(404, message="contact not found")
+        abort(404, message=_("联系人不存在"))
     return contact
 
 

@@ -1,5 +1,6 @@
 """Interactions: each customer's timeline, and planned follow-ups across customers."""
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
 
@@ -20,14 +21,14 @@ def _invalid(exc: service.InteractionInvalid):
 def _customer_or_404(customer_id):
     customer = visible_customer(customer_id, current_user)
     if customer is None:  # also for customers outside the user's scope: do not reveal they exist
-        abort(404, message="customer not found")
+        abort(404, message=_("客户不存在"))
     return customer
 
 
 def interaction_or_404(interaction_id):
     found = query.visible_interaction(interaction_id, current_user)
     if found is None:
-        abort(404, message="interaction not found")
+        abort(404, message=_("跟进记录不存在"))
     return found
 
 

@@ -1,5 +1,6 @@
 """Tags (shared by all users; managing them needs tag.manage)."""
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_smorest import Blueprint, abort
 
 from kehu.extensions import db
@@ -14,7 +15,7 @@ blp = Blueprint("tags", __name__, url_prefix="/tags", description="Customer tags
 def tag_or_404(tag_id):
     tag = db.session.get(Tag, tag_id)
     if tag is None:
-        abort(404, message="tag not found")
+        abort(404, message=_("标签不存在"))
     return tag
 
 

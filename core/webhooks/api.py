@@ -6,6 +6,7 @@ the endpoint is created and when it is rotated.
 from datetime import timedelta
 
 from flask.views import MethodView
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
 from sqlalchemy import delete, select
@@ -76,14 +77,14 @@ def delete_endpoint(endpoint: WebhookEndpoint) -> None:
 def endpoint_or_404(endpoint_id) -> WebhookEndpoint:
     endpoint = db.session.get(WebhookEndpoint, endpoint_id)
     if endpoint is None:
-        abort(404, message="webhook endpoint not found")
+        abort(404, message=_("没有这个订阅地址"))
     return endpoint
 
 
 def delivery_or_404(delivery_id) -> WebhookDelivery:
     delivery = db.session.get(WebhookDelivery, delivery_id, options=[selectinload(WebhookDelivery.attempt_log)])
     if delivery is None:
-        abort(404, message="webhook delivery not found")
+        abort(404, message=_("没有这次投递"))
     return delivery
 
 
@@ -197,5 +198,5 @@ def inbound_events(args, pagination_parameters):
 def inbound_event(event_id):
     event = db.session.get(InboundEvent, event_id)
     if event is None:
-        abort(404, message="inbound event not found")
+        abort(404, message=_("没有这条收到的事件"))
     return event

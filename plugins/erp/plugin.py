@@ -11,43 +11,62 @@ from kehu_plugins.erp.service import SCHEDULED_SYNC, facts, push, sync, webhook
 from kehu_plugins.erp.service.connections import webhook_secrets
 
 SECRET = {"type": "string", "writeOnly": True, "maxLength": 500}
+# titles of the generic REST adapter's settings: (中文, English)
+REST_ENTITY_TITLES = {"customers": ("客户", "customers"), "orders": ("订单", "orders"), "invoices": ("发票", "invoices"),
+                      "payments": ("收款", "payments")}
+REST_FIELD_TITLES = {"id": ("编号", "id"), "name": ("名称", "name"), "phone": ("电话", "phone"), "email": ("邮箱", "email"),
+                     "address": ("地址", "address"), "tax_id": ("统一社会信用代码", "tax id"),
+                     "updated_at": ("更新时间", "updated at"), "customer": ("客户", "customer"),
+                     "number": ("单号", "number"), "date": ("日期", "date"), "amount": ("金额", "amount"),
+                     "state": ("状态", "state")}
 TEXT = {"type": "string", "maxLength": 200}
 SETTINGS_SCHEMA = {
     "type": "object",
     "properties": {
         "adapter": {"type": "string", "enum": ["odoo", "kingdee", "generic_rest"], "default": "odoo",
-                    "title": "ERP 类型", "x-title-en": "ERP type"},
+                    "title": "ERP 类型", "x-title-en": "ERP type",
+                    "x-enumNames": ["Odoo", "金蝶云星空（K/3 Cloud）", "通用 REST 接口"],
+                    "x-enumNames-en": ["Odoo", "Kingdee K/3 Cloud", "Generic REST API"]},
         "base_url": {"type": "string", "maxLength": 300, "title": "ERP 地址", "x-title-en": "ERP address",
                      "pattern": "^https?://"},
-        "timeout_seconds": {"type": "number", "minimum": 1, "maximum": 120, "default": 15},
+        "timeout_seconds": {"type": "number", "minimum": 1, "maximum": 120, "default": 15,
+                            "title": "请求超时（秒）", "x-title-en": "Request timeout (seconds)"},
         "schedule_minutes": {"type": "integer", "minimum": 0, "maximum": 1440, "default": 15,
                              "title": "定时同步间隔（分钟，0 为关闭）", "x-title-en": "Scheduled sync every (minutes, 0 = off)"},
         "push_customers": {"type": "boolean", "default": True, "title": "把客户资料推送到 ERP",
                            "x-title-en": "Push customer data to the ERP"},
         "owner_user_id": {"type": ["integer", "null"], "minimum": 1, "default": None,
                           "title": "ERP 新客户的负责人（用户 ID）", "x-title-en": "Owner of customers new from the ERP (user id)"},
-        "webhook_secret": SECRET,
-        "webhook_secret_previous": SECRET,
+        "webhook_secret": {**SECRET, "title": "ERP 推送（webhook）的签名密钥", "x-title-en": "Signing secret of ERP pushes (webhooks)"},
+        "webhook_secret_previous": {**SECRET, "title": "上一个签名密钥（轮换期间仍有效）",
+                                    "x-title-en": "Previous signing secret (still accepted while rotating)"},
         # Odoo 19+ JSON-2
-        "odoo_database": {**TEXT, "maxLength": 100},
-        "odoo_api_key": SECRET,
+        "odoo_database": {**TEXT, "maxLength": 100, "title": "Odoo 数据库名", "x-title-en": "Odoo database"},
+        "odoo_api_key": {**SECRET, "title": "Odoo API 密钥", "x-title-en": "Odoo API key"},
         # Kingdee K/3 Cloud
-        "kingdee_acct_id": {**TEXT, "maxLength": 100},
-        "kingdee_username": {**TEXT, "maxLength": 100},
-        "kingdee_password": SECRET,
-        "kingdee_app_id": {**TEXT, "maxLength": 100},
-        "kingdee_app_secret": SECRET,
-        "kingdee_lcid": {"type": "integer", "default": 2052},
-        "kingdee_org_number": {**TEXT, "maxLength": 40, "default": "100"},
+        "kingdee_acct_id": {**TEXT, "maxLength": 100, "title": "金蝶数据中心 ID", "x-title-en": "Kingdee data centre id"},
+        "kingdee_username": {**TEXT, "maxLength": 100, "title": "金蝶用户名", "x-title-en": "Kingdee user name"},
+        "kingdee_password": {**SECRET, "title": "金蝶密码", "x-title-en": "Kingdee password"},
+        "kingdee_app_id": {**TEXT, "maxLength": 100, "title": "金蝶应用 ID", "x-title-en": "Kingdee app id"},
+        "kingdee_app_secret": {**SECRET, "title": "金蝶应用密钥", "x-title-en": "Kingdee app secret"},
+        "kingdee_lcid": {"type": "integer", "default": 2052, "title": "金蝶语言代码（2052 为简体中文）",
+                         "x-title-en": "Kingdee language code (2052: Simplified Chinese)"},
+        "kingdee_org_number": {**TEXT, "maxLength": 40, "default": "100", "title": "金蝶组织编码",
+                               "x-title-en": "Kingdee organisation number"},
         # generic REST
-        "rest_token": SECRET,
-        "rest_items_path": {**TEXT, "default": "items"},
-        "rest_item_path": {**TEXT, "default": ""},
-        "rest_since_param": {**TEXT, "maxLength": 60, "default": "updated_since"},
-        **{f"rest_{entity}_endpoint": {**TEXT, "default": f"/{entity}"} for entity in ENTITIES},
-        **{f"rest_path_{field}": {**TEXT, "default": field}
-           for field in ("id", "name", "phone", "email", "address", "tax_id", "updated_at", "customer",
-                         "number", "date", "amount", "state")},
+        "rest_token": {**SECRET, "title": "REST 接口令牌（Bearer）", "x-title-en": "REST API token (Bearer)"},
+        "rest_items_path": {**TEXT, "default": "items", "title": "REST：列表在回应中的路径",
+                            "x-title-en": "REST: path of the list in a response"},
+        "rest_item_path": {**TEXT, "default": "", "title": "REST：单条记录在列表项中的路径（空为整项）",
+                           "x-title-en": "REST: path of a record inside a list item (empty: the whole item)"},
+        "rest_since_param": {**TEXT, "maxLength": 60, "default": "updated_since", "title": "REST：增量同步的参数名",
+                             "x-title-en": "REST: query parameter of incremental syncs"},
+        **{f"rest_{entity}_endpoint": {**TEXT, "default": f"/{entity}", "title": f"REST：{REST_ENTITY_TITLES[entity][0]}接口路径",
+                                       "x-title-en": f"REST: {REST_ENTITY_TITLES[entity][1]} endpoint"}
+           for entity in ENTITIES},
+        **{f"rest_path_{field}": {**TEXT, "default": field, "title": f"REST：字段“{title[0]}”的路径",
+                                  "x-title-en": f"REST: path of the field '{title[1]}'"}
+           for field, title in REST_FIELD_TITLES.items()},
     },
     "additionalProperties": False,
 }

@@ -14,6 +14,8 @@ from kehu_sdk import Plugin, hookimpl
 
 DATA = Path(__file__).with_name("data")
 PACKS = ("manufacturing", "agriculture", "catering", "services", "retail", "logistics")
+PACK_TITLES = {key: (pack["title"], pack.get("x-title-en", pack["title"]))
+               for key in PACKS for pack in [json.loads((DATA / f"{key}.json").read_text(encoding="utf-8"))]}
 
 
 class IndustryPlugin(Plugin):
@@ -28,7 +30,11 @@ class IndustryPlugin(Plugin):
             "packs": {
                 "type": "array", "title": "提供的行业字段包", "x-title-en": "Industry field packs offered",
                 "description": "客户表单中可选的行业；不提供的行业，已有客户数据仍可查看",
-                "items": {"type": "string", "enum": list(PACKS)},
+                "x-description-en": "Industries customer forms offer; data of customers in others stays readable",
+                "items": {"type": "string", "enum": list(PACKS),
+                          # each pack's own title, so the settings page says 制造业, not manufacturing
+                          "x-enumNames": [PACK_TITLES[key][0] for key in PACKS],
+                          "x-enumNames-en": [PACK_TITLES[key][1] for key in PACKS]},
                 "uniqueItems": True, "default": list(PACKS),
             },
         },

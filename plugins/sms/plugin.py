@@ -28,30 +28,39 @@ class SmsPlugin(Plugin):
         "type": "object",
         "properties": {
             "provider": {"type": "string", "enum": ["console", "aliyun", "tencent"], "default": "console",
-                         "title": "短信服务商（console 只写日志，用于演示）", "x-title-en": "SMS provider (console only writes to the log, for demos)"},
+                         "title": "短信服务商", "x-title-en": "SMS provider",
+                         "x-enumNames": ["演示（只写日志，不发送）", "阿里云短信", "腾讯云短信"],
+                         "x-enumNames-en": ["Demo (writes to the log, sends nothing)", "Alibaba Cloud SMS", "Tencent Cloud SMS"]},
             "access_key_id": {"type": "string", "maxLength": 100, "default": "",
-                              "title": "AccessKey ID / SecretId"},
-            "access_key_secret": {**SECRET, "title": "AccessKey Secret / SecretKey"},
+                              "title": "AccessKey ID / SecretId", "x-title-en": "AccessKey ID / SecretId"},
+            "access_key_secret": {**SECRET, "title": "AccessKey Secret / SecretKey", "x-title-en": "AccessKey Secret / SecretKey"},
             "endpoint": {"type": "string", "maxLength": 200, "default": "",
                          "title": "接口地址（空为服务商默认）", "x-title-en": "API endpoint (empty: provider default)"},
-            "protocol": {"type": "string", "enum": ["https", "http"], "default": "https"},
+            "protocol": {"type": "string", "enum": ["https", "http"], "default": "https",
+                         "title": "接口协议", "x-title-en": "API protocol",
+                         "x-enumNames": ["HTTPS（加密）", "HTTP（不加密，只用于测试）"],
+                         "x-enumNames-en": ["HTTPS (encrypted)", "HTTP (unencrypted, for tests only)"]},
             "region": {"type": "string", "maxLength": 40, "default": "ap-guangzhou", "title": "地域（腾讯云）", "x-title-en": "Region (Tencent Cloud)"},
             "sms_sdk_app_id": {"type": "string", "maxLength": 40, "default": "", "title": "SmsSdkAppId（腾讯云）", "x-title-en": "SmsSdkAppId (Tencent Cloud)"},
             "sign_name": {"type": "string", "maxLength": 40, "default": "", "title": "短信签名", "x-title-en": "Sign name"},
             "message_template_id": {"type": ["integer", "null"], "minimum": 1, "maximum": 2**31 - 1, "default": None,
                                     "title": "单条消息模板：客户页“发送消息”用的短信模板 ID（正文含 {content}）",
                                     "x-title-en": "Single-message template: the SMS template id the customer page's send box uses (its text has {content})"},
-            "request_timeout_seconds": {"type": "number", "minimum": 1, "maximum": 60, "default": 10},
+            "request_timeout_seconds": {"type": "number", "minimum": 1, "maximum": 60, "default": 10,
+                                        "title": "请求超时（秒）", "x-title-en": "Request timeout (seconds)"},
             "rate_limit_per_second": {"type": "number", "minimum": 0.1, "maximum": 10000, "default": 50,
                                       "title": "每秒最多发送条数（所有 worker 合计）", "x-title-en": "Messages per second at most (all workers together)"},
-            "batch_size": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+            "batch_size": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100,
+                           "title": "每批处理的收件人数", "x-title-en": "Recipients handled per batch"},
             "send_window_start": {**CLOCK, "default": "08:00", "title": "每天开始发送时间", "x-title-en": "Daily sending starts at"},
             "send_window_end": {**CLOCK, "default": "21:00", "title": "每天停止发送时间", "x-title-en": "Daily sending stops at"},
-            "timezone": {"type": "string", "maxLength": 40, "default": CHINA_TZ_NAME},
+            "timezone": {"type": "string", "maxLength": 40, "default": CHINA_TZ_NAME,
+                         "title": "发送时段所用时区", "x-title-en": "Time zone of the sending hours"},
             "opt_out_text": {"type": "string", "maxLength": 20, "default": "拒收请回复R",
                              "title": "营销短信末尾的退订提示", "x-title-en": "Opt-out text appended to marketing messages"},
             "opt_out_keywords": {"type": "array", "items": {"type": "string", "maxLength": 10},
-                                 "default": ["T", "TD", "R", "N", "退订"]},
+                                 "default": ["T", "TD", "R", "N", "退订"],
+                                 "title": "表示退订的回复", "x-title-en": "Replies that mean opting out"},
             "opt_out_error_codes": {"type": "array", "items": {"type": "string", "maxLength": 64},
                                     "default": ["isv.BLACK_KEY_CONTROL_LIMIT", "FailedOperation.PhoneNumberInBlacklist"],
                                     "title": "表示号码已拒收的服务商错误码", "x-title-en": "Provider error codes meaning the number refuses SMS"},
@@ -92,7 +101,7 @@ class SmsPlugin(Plugin):
 
     @hookimpl
     def event_types(self):
-        return {"sms.delivered": "an SMS was delivered (receipt)", "sms.opted_out": "a number opted out of SMS"}
+        return {"sms.delivered": _l("短信已送达（回执）"), "sms.opted_out": _l("号码退订了短信")}
 
     @hookimpl
     def message_channels(self):

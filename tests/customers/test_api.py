@@ -42,7 +42,7 @@ def test_malformed_json_and_unknown_routes_are_problems(client):
     broken = client.post("/api/v1/customers", data="{not json", content_type="application/json")
     assert broken.status_code in (400, 422) and broken.content_type == "application/problem+json"
     missing = client.get("/api/v1/customers/999999")
-    assert missing.status_code == 404 and missing.json["title"] == "Not Found"
+    assert missing.status_code == 404 and missing.json["title"] == "不存在"  # in the user's language (issue 12, point 4)
     assert client.get("/api/v1/nothing-here").content_type == "application/problem+json"
 
 

@@ -184,3 +184,104 @@ def test_settings_forms_and_industry_fields_in_english(app, admin, enable_plugin
         assert english in response.text, url
         found[url] = chinese_in_chrome(response.text)
     assert not any(found.values()), found
+
+
+LOWERCASE_CODE = re.compile(r"^[a-z][a-z0-9_]*$")  # a value people should not have to read
+
+
+def _schema_gaps(schema: dict, where: str) -> list[str]:
+    """Properties without a Chinese title and its English, and code-like enum values without labels
+    in both languages (values like ISO9001 or https may stand as they are)."""
+    gaps = []
+    for name, prop in schema.get("properties", {}).items():
+        if not prop.get("title"):
+            gaps.append(f"{where}.{name}: no title")
+        if not prop.get("x-title-en"):
+            gaps.append(f"{where}.{name}: no x-title-en")
+        for holder in (prop, prop.get("items", {})):
+            values = holder.get("enum", [])
+            if any(isinstance(v, str) and LOWERCASE_CODE.match(v) for v in values):
+                for key in ("x-enumNames", "x-enumNames-en"):
+                    if len(holder.get(key, [])) != len(values):
+                        gaps.append(f"{where}.{name}: {key} does not label every value")
+    return gaps
+
+
+def test_every_shipped_settings_schema_and_field_pack_says_everything_in_both_languages(app, enable_plugins):
+    enable_plugins("industry")
+    manager = app.extensions["kehu_plugins"]
+    gaps = []
+    for name, plugin in manager.installed.items():
+        if type(plugin).__module__.startswith("kehu_plugins."):  # shipped with kehu (not test plugins)
+            gaps += _schema_gaps(plugin.settings_schema, f"{name} settings")
+    for packs in manager.hook("customer_field_schemas")():
+        for pack in packs or []:
+            gaps += _schema_gaps(pack["schema"], f"pack {pack['key']}")
+    assert gaps == []
+
+
+def test_webhook_event_types_are_described_in_both_languages(app):
+    from flask_babel import force_locale
+
+    from kehu.webhooks.events import known_event_types
+    with force_locale("zh_Hans_CN"):
+        chinese = {name: str(text) for name, text in known_event_types().items()}
+    with force_locale("en"):
+        english = {name: str(text) for name, text in known_event_types().items()}
+    untranslated = [name for name in chinese if name.split(".")[0] != "sample"
+                    and (not CJK.search(chinese[name]) or CJK.search(english[name]))]
+    assert untranslated == []
+
+
+def _marshmallow_messages() -> list[str]:
+    """Every message marshmallow can give, formatted as it gives them."""
+    import inspect
+
+    from marshmallow import Schema, fields, validate
+    found = set()
+    for cls in vars(fields).values():
+        if inspect.isclass(cls) and issubclass(cls, fields.Field):
+            for klass in cls.__mro__:
+                for template in getattr(klass, "default_error_messages", {}).values():
+                    found.add(template.format(input="x", obj_type="datetime", awareness="aware", choices="a, b"))
+    found |= set(Schema._default_error_messages.values())
+    samples = [validate.Length(min=1, max=80), validate.Length(min=3), validate.Length(max=40), validate.Length(2, 9),
+               validate.Length(equal=6), validate.Range(1, 5), validate.Range(min=0), validate.Range(max=100),
+               validate.Range(0, 1, min_inclusive=False, max_inclusive=False), validate.Range(min=0, min_inclusive=False),
+               validate.OneOf(["a", "b"]), validate.Email(), validate.URL(), validate.Regexp("^a$"),
+               validate.Equal(3), validate.NoneOf([1]), validate.ContainsOnly(["a"]), validate.ContainsNoneOf(["a"])]
+    bad_values = {validate.Length: "", validate.Range: -1000, validate.OneOf: "z", validate.Email: "x",
+                  validate.URL: "x", validate.Regexp: "b", validate.Equal: 4, validate.NoneOf: 1,
+                  validate.ContainsOnly: ["z"], validate.ContainsNoneOf: ["a"]}
+    from marshmallow import ValidationError
+    for validator in samples:
+        for value in (bad_values[type(validator)], "x" * 200, 1000):
+            try:
+                validator(value)
+            except ValidationError as error:
+                found.update(error.messages)
+            except TypeError:
+                pass
+    return sorted(found)
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans_CN", "en"])
+def test_marshmallow_messages_are_said_in_the_users_language(app, locale):
+    from flask_babel import force_locale
+
+    from kehu.platform.messages import message
+    with force_locale(locale):
+        said = {text: message(text) for text in _marshmallow_messages()}
+    if locale == "en":
+        assert all(not CJK.search(text) for text in said.values())
+    else:
+        assert [text for text, chinese in said.items() if not CJK.search(chinese)] == []
+
+
+def test_one_word_with_two_translations_has_a_context(app):
+    """日期 as a table's column header is "Date"; inside a message ("must be a date") it is "date"."""
+    from flask_babel import force_locale, gettext, pgettext
+    with force_locale("en"):
+        assert (pgettext("column header", "日期"), gettext("日期")) == ("Date", "date")
+    template = (ROOT / "plugins" / "erp" / "templates" / "erp" / "customer_panel.html").read_text()
+    assert "pgettext('column header', '日期')" in template and "_('日期')" not in template
