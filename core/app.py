@@ -13,6 +13,7 @@ from flask_smorest import Blueprint as SmorestBlueprint
 from werkzeug.exceptions import HTTPException
 
 import kehu.accounts.api
+import kehu.accounts.events
 import kehu.accounts.models
 import kehu.accounts.views
 import kehu.admin.api
@@ -61,7 +62,7 @@ PAGE_BLUEPRINTS = (accounts.views.pages, dashboard.views.pages, customers.views.
                    custom_fields.views.pages, admin.views.pages, webhooks.views.pages)
 # answered without a session: the signature authenticates them
 SIGNED_BLUEPRINTS = (webhooks.inbound.inbound,)
-DOMAIN_EVENTS = (customers.events, interactions.events)
+DOMAIN_EVENTS = (accounts.events, customers.events, interactions.events)
 
 
 def _instance_secret(app, key: str, filename: str) -> Path | None:

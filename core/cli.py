@@ -10,7 +10,7 @@ from flask_migrate import upgrade as upgrade_core
 from sqlalchemy import select
 
 from kehu.accounts.models import User
-from kehu.accounts.service import create_user, ensure_default_roles
+from kehu.accounts.service import create_user, ensure_default_roles, grant_plugin_defaults
 from kehu.app import create_app
 from kehu.custom_fields.service import sync_plugin_schemas
 from kehu.extensions import db
@@ -48,6 +48,9 @@ def db_upgrade():
     for plugin in _manager().installed.values():
         plugin_migrations.upgrade(plugin)
     ensure_default_roles()
+    with acting_as(None, "cli"):
+        for role, permission in grant_plugin_defaults():  # plugins enabled before roles got their defaults
+            click.echo(f"role {role} now has {permission}")
     for key, version in sync_plugin_schemas():  # new versions of enabled plugins' field packs
         click.echo(f"custom field schema {key} v{version} is now active")
     with acting_as(None, "cli"):

@@ -120,3 +120,14 @@ class LoginFailure(db.Model):
     at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
 
     __table_args__ = (Index("ix_login_failure_username_at", "username", "at"),)
+
+
+class DefaultGrant(db.Model):
+    """A permission a plugin's ``default_role_permissions`` gave a default role: granted once only, so a
+    permission an admin took away is not given back when the plugin is enabled again."""
+
+    __tablename__ = "role_default_grant"
+
+    role_name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    permission: Mapped[str] = mapped_column(String(80), primary_key=True)
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

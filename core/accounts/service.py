@@ -5,7 +5,7 @@ Also the data every installation needs: the default roles.
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from kehu.accounts.models import Role, Team, User
+from kehu.accounts.models import DefaultGrant, Role, Team, User
 from kehu.accounts import lockout, sessions
 from kehu.accounts.passwords import MIN_LENGTH, check_password, hash_password
 from kehu.accounts.permissions import DEFAULT_ROLES
@@ -21,6 +21,30 @@ def ensure_default_roles() -> dict[str, Role]:
             db.session.add(roles[name])
     db.session.commit()
     return roles
+
+
+def grant_plugin_defaults() -> list[tuple[str, str]]:
+    """Give the default roles what the enabled plugins say they need (hook ``default_role_permissions``),
+    each permission once ever; returns the (role, permission) pairs granted now."""
+    from flask import current_app
+
+    from kehu.platform.time import utcnow
+    done = set(db.session.execute(select(DefaultGrant.role_name, DefaultGrant.permission)).all())
+    roles = {r.name: r for r in db.session.scalars(select(Role).where(Role.name.in_(list(DEFAULT_ROLES))))}
+    granted = []
+    for wanted in current_app.extensions["kehu_plugins"].hook("default_role_permissions")():
+        for role_name, permissions in (wanted or {}).items():
+            role = roles.get(role_name)
+            for permission in permissions:
+                if role is None or (role_name, permission) in done:
+                    continue
+                done.add((role_name, permission))
+                db.session.add(DefaultGrant(role_name=role_name, permission=permission, granted_at=utcnow()))
+                if permission not in role.permissions:
+                    role.permissions = sorted({*role.permissions, permission})
+                    granted.append((role_name, permission))
+    db.session.commit()
+    return granted
 
 
 def ensure_team(name: str) -> Team:

@@ -71,9 +71,12 @@ def filtered(query, args: dict, user):
     return query
 
 
-def planned_for(user) -> list[Interaction]:
-    """``user``'s planned follow-ups, earliest due first, on customers they can still see."""
-    query = visible_interactions(user).where(Interaction.status == "planned", Interaction.user_id == user.id)
+def planned_for(user, mine: bool = False) -> list[Interaction]:
+    """Planned follow-ups, earliest due first, on customers ``user`` can still see: their own, or with a
+    team or all scope everybody's there (a manager watches the team's), unless ``mine``."""
+    query = visible_interactions(user).where(Interaction.status == "planned")
+    if mine or user.scope == "own":
+        query = query.where(Interaction.user_id == user.id)
     return list(db.session.scalars(query.order_by(Interaction.due_at.asc(), Interaction.id.asc())
                                    .limit(FOLLOW_UPS_LIMIT)))
 

@@ -106,8 +106,10 @@ def follow_up_done(interaction_id):
 @login_required
 @require("interaction.read")
 def follow_ups():
-    """My planned follow-ups, earliest due first, on customers I can still see."""
-    return render_template("interactions/follow_ups.html", items=query.planned_for(current_user), now=utcnow())
+    """Planned follow-ups, earliest due first: mine, or the team's / everybody's for wider scopes."""
+    mine = request.args.get("mine") == "1"
+    return render_template("interactions/follow_ups.html", items=query.planned_for(current_user, mine=mine),
+                           mine=mine, shared=current_user.scope != "own", now=utcnow())
 
 
 @pages.route("/customers/<id:customer_id>/messages", methods=["POST"])

@@ -62,6 +62,13 @@ def permissions():
 
 
 @hookspec
+def default_role_permissions():
+    """Expected to return ``{role_name: [permission, ...]}``: what the default roles (manager, sales,
+    service, marketing) need of the plugin's permissions to do their job. Granted once, when the plugin is
+    enabled; an admin who takes one away later keeps it taken away."""
+
+
+@hookspec
 def customer_query_filters(user):
     """Expected to return a list of SQLAlchemy criteria added to every customer query for ``user``."""
 

@@ -98,6 +98,11 @@ class ErpPlugin(Plugin):
         return {"erp.view": _l("查看 ERP 订单和同步记录"), "erp.sync": _l("发起 ERP 同步")}
 
     @hookimpl
+    def default_role_permissions(self):
+        # whoever talks to customers sees their orders, invoices and payments
+        return {role: ["erp.view"] for role in ("manager", "sales", "service")}
+
+    @hookimpl
     def interaction_kinds(self):
         return [{"kind": "erp_order", "title": _l("ERP 订单")}]
 

@@ -96,6 +96,11 @@ class SmsPlugin(Plugin):
         return dict(PERMISSIONS)
 
     @hookimpl
+    def default_role_permissions(self):
+        # marketing runs campaigns; service answers customers and needs their SMS history
+        return {"marketing": ["sms.read", "sms.send", "sms.manage"], "service": ["sms.read"], "manager": ["sms.read"]}
+
+    @hookimpl
     def interaction_kinds(self):
         return [{"kind": "sms", "title": _l("短信")}]
 

@@ -80,7 +80,7 @@ def test_api_run_list_pages(app, odoo_erp, operator, api_client_as):
 
 def test_permissions_are_checked(app, odoo_erp, viewer, make_user, api_client_as):
     assert api_client_as(viewer).post("/api/v1/erp/sync", json={}).status_code == 403
-    assert api_client_as(make_user("sales")).get("/api/v1/erp/runs").status_code == 403
+    assert api_client_as(make_user("marketing")).get("/api/v1/erp/runs").status_code == 403  # sales get erp.view by default
     assert app.test_client().get("/api/v1/erp/runs").status_code == 401
     assert api_client_as(viewer).get("/api/v1/erp/runs/999").status_code == 404
 
@@ -127,7 +127,7 @@ def test_web_sync_log_button_and_masked_settings(app, odoo_erp, operator, web_cl
 
 
 def test_web_pages_need_permission(app, odoo_erp, make_user, web_client_as, viewer):
-    assert web_client_as(make_user("sales")).get("/erp/").status_code == 403
+    assert web_client_as(make_user("marketing")).get("/erp/").status_code == 403  # no erp.view by default
     assert app.test_client().get("/erp/").status_code == 302  # to the login page
     client = web_client_as(viewer)
     page = client.get("/erp/").get_data(as_text=True)
@@ -146,7 +146,7 @@ def test_customer_panel_and_menu_item(app, odoo_erp, operator, make_user, grant,
     with app.test_request_context():
         panels = [p for found in manager.hook("customer_panels")(customer=customer, user=operator) for p in found]
         menu = [m for found in manager.hook("menu_items")(user=operator) for m in found]
-        hidden = [p for found in manager.hook("customer_panels")(customer=customer, user=make_user("sales"))
+        hidden = [p for found in manager.hook("customer_panels")(customer=customer, user=make_user("marketing"))
                   for p in found]
     [panel] = [p for p in panels if str(p["title"]) == "ERP 订单"]
     assert "S100" in panel["html"] and "500.00" in panel["html"]

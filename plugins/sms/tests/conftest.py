@@ -44,7 +44,8 @@ def _role_with(user, name, permissions):
     if role is None:
         role = role_cls(name=name, title=name, permissions=[], scope=user.role.scope)
         db.session.add(role)
-    role.permissions = sorted(set(user.role.permissions) | set(permissions))
+    # the default role's own permissions, without the SMS ones it gets by default: exactly ``permissions``
+    role.permissions = sorted({p for p in user.role.permissions if not p.startswith("sms.")} | set(permissions))
     return role
 
 

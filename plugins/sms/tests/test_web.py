@@ -30,7 +30,7 @@ def test_template_and_campaign_pages(sms_user, web_client_as, make_user, make_cu
     assert saved.status_code == 302
     template_id = db.session.scalar(select(SmsTemplate.id))
 
-    owner = make_user("manager")
+    owner = make_user("sales")  # without SMS permissions (managers read SMS by default)
     customer = make_customer(owner, consent_sms=True, name="赵强")
     new = web.post("/sms/campaigns/new", data={"csrf_token": token, "name": "开业活动", "template_id": template_id,
                                                "status": ["lead"], "region": ""})
