@@ -1,4 +1,6 @@
 """Customers: the filtered list, the detail page with contacts and timeline, create/edit forms."""
+import re
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -147,8 +149,10 @@ def customer_list():
     customers, total, page = [], 0, page_number(request.args.get("page"))
     if filters is not None:
         customers, total = page_rows(customer_select(filters, current_user), page, PAGE_SIZE)
+    pages = max(1, -(-total // PAGE_SIZE))
     context = {
-        "customers": customers, "total": total, "page": page, "pages": max(1, -(-total // PAGE_SIZE)),
+        "customers": customers, "total": total, "page": page, "pages": pages,
+        "beyond": page > pages,  # ?page=999 of 5: say so and link to the last page, not "999 / 5"
         "args": args, "errors": errors, "query_args": request.args.to_dict(flat=False),
     }
     if is_partial_request() and request.headers.get("HX-Target") == "customer-results":
@@ -254,7 +258,8 @@ def _form_data(form, customer: Customer | None) -> dict:
     if "owner_id" in form:
         owner = form.get("owner_id", "").strip()
         data["owner_id"] = int(owner) if owner.isdigit() else None
-    data["tags"] = [t for t in form.getlist("tags") if t.strip()]
+    typed = re.split(r"[,，、;；]+", form.get("new_tags", ""))  # new tags typed inline, comma or 顿号 separated
+    data["tags"] = list(dict.fromkeys(t.strip() for t in [*form.getlist("tags"), *typed] if t.strip()))
     for key in CONSENT_FIELDS:
         data[key] = key in form
     if customer is not None and data.get("owner_id") is None:

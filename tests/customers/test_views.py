@@ -293,3 +293,39 @@ def test_error_pages_are_pages_and_the_api_keeps_problems(admin, web_client_as):
     assert page.status_code == 404 and "页面不存在" in page.text and 'data-testid="error-page"' in page.text
     api = client.get("/api/v1/customers/999999")
     assert api.status_code == 404 and api.content_type == "application/problem+json"
+
+
+def test_a_page_beyond_the_last_says_so_and_links_to_the_last(admin, web_client_as, make_customer):
+    for number in range(3):
+        make_customer(owner=admin, name=f"汶上客户{number}")
+    page = web_client_as(admin).get("/customers?page=999").text
+    assert "没有第 999 页，共 1 页。" in page and "999 / 1" not in page
+    assert 'href="/customers?page=1"' in page
+
+
+def test_list_lines_have_no_empty_separators(admin, web_client_as, make_customer):
+    make_customer(owner=admin, name="兖州无行业客户", region_code="370812", phone=None)
+    page = web_client_as(admin).get("/customers").text
+    line = page.split("兖州无行业客户")[1].split("</a>")[0]
+    meta = re.search(r'<div class="meta">(.*?)</div>', line, re.S).group(1)
+    assert "· ·" not in meta and not meta.strip().startswith("·") and not meta.strip().endswith("·")
+
+
+def test_tags_are_ticked_as_chips_and_new_ones_typed_inline(admin, web_client_as):
+    db.session.add(Tag(name="老客户"))
+    db.session.commit()
+    client = web_client_as(admin)
+    form = client.get("/customers/new").text
+    assert 'class="btn-check" name="tags" value="老客户"' in form and 'name="new_tags"' in form
+    assert 'multiple size="4"' not in form
+    token = re.search(r'"X-CSRFToken": "([^"]+)"', form).group(1)
+    saved = client.post("/customers/new", data={"csrf_token": token, "name": "嘉祥石材厂", "tags": ["老客户"],
+                                                "new_tags": "石材，重点关注、 老客户"})
+    assert saved.status_code == 302
+    customer = db.session.scalar(select(Customer).where(Customer.name == "嘉祥石材厂"))
+    assert sorted(t.name for t in customer.tags) == sorted(["老客户", "石材", "重点关注"])
+
+
+def test_without_tag_manage_new_tags_cannot_be_typed(make_user, web_client_as):
+    sales = web_client_as(make_user("sales"))
+    assert 'name="new_tags"' not in sales.get("/customers/new").text
