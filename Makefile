@@ -46,7 +46,6 @@ CATALOGUES := core/translations/en/LC_MESSAGES/messages.mo
 run: install
 	KEHU_INSTANCE_PATH="$(KEHU_INSTANCE_PATH)" $(KEHU) db upgrade
 	KEHU_INSTANCE_PATH="$(KEHU_INSTANCE_PATH)" $(KEHU) demo
-	@echo "kehu: web http://127.0.0.1:5000  API docs http://127.0.0.1:5000/api/docs  (Ctrl+C stops web and worker)"
 	KEHU_INSTANCE_PATH="$(KEHU_INSTANCE_PATH)" exec $(KEHU) run $(RUN_ARGS)
 
 test: install

@@ -1,5 +1,6 @@
 """The ``kehu`` command: Flask's CLI plus database, plugin, user and run commands."""
 import json
+import logging
 import os
 import sys
 
@@ -263,9 +264,19 @@ def demo(customers, admin_password):
 
 @cli.command("worker")
 @click.option("--beat/--no-beat", default=True, help="also run the periodic scheduler (one per site)")
-def worker(beat):
+@click.option("--verbose", is_flag=True, help="also log every task received and finished, and every beat")
+def worker(beat, verbose):
     """Run a Celery worker for this site's broker."""
     celery = current_app.extensions["celery"]
+    if not verbose:
+        from celery.signals import after_setup_logger
+
+        @after_setup_logger.connect(weak=False)
+        def quiet(logger=None, **kwargs):
+            # the periodic tasks run every minute: their received/succeeded/sent lines would drown the
+            # lines that matter (kehu's own, warnings, errors) while nothing happens
+            for name in ("celery.app.trace", "celery.worker.strategy", "celery.beat"):
+                logging.getLogger(name).setLevel(logging.WARNING)
     argv = ["worker", "--loglevel=INFO"]
     if celery.conf.broker_url.startswith("sqla+"):
         argv += ["--pool=solo"]  # the embedded broker serves one consumer
@@ -283,10 +294,9 @@ def run(host, port):
     Replaces Flask's development `run`: kehu always needs its worker beside the web process. A worker
     that dies is started again (kehu.platform.supervisor); Ctrl+C or SIGTERM stops both.
     """
-    import logging
     import signal
 
-    from werkzeug.serving import run_simple
+    from werkzeug.serving import make_server
 
     from kehu.platform.access_log import RedactingRequestHandler
     from kehu.platform.supervisor import Supervisor, log as supervisor_log
@@ -306,7 +316,10 @@ def run(host, port):
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGHUP, stop)
     try:
-        run_simple(host, port, app, use_reloader=False, threaded=True, request_handler=RedactingRequestHandler)
+        server = make_server(host, port, app, threaded=True, request_handler=RedactingRequestHandler)
+        base = f"http://{host if ':' not in host else f'[{host}]'}:{server.server_port}"  # the port bound (--port 0 too)
+        click.echo(f"kehu: web {base}  API docs {base}/api/docs  (Ctrl+C stops web and worker)", err=True)
+        server.serve_forever()
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         worker.stop()  # no more restarts; warm shutdown, SIGKILL after 20 s

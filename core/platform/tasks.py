@@ -66,7 +66,7 @@ def plugin_task(name: str, **options):
         @functools.wraps(fn)
         def run(*args, **kwargs):
             if not current_app.extensions["kehu_plugins"].is_enabled(plugin_name):
-                log.info("skipping %s: plugin %s is disabled", name, plugin_name)
+                log.debug("skipping %s: plugin %s is disabled", name, plugin_name)  # every minute: not news
                 return None
             return fn(*args, **kwargs)
 

@@ -46,6 +46,7 @@ CORE_MENU = (
     ("admin", _l("角色"), "admin_pages.admin_roles", "user.manage"),
     ("admin", _l("自定义字段"), "custom_field_pages.admin_fields", "fields.manage"),
     ("admin", "Webhook", "webhook_pages.endpoints", "webhooks.manage"),
+    ("admin", _l("审计日志"), "admin_pages.audit_log", "audit.read"),
 )
 
 

@@ -53,8 +53,14 @@ def error_page(error):
     return render_template("error.html", title=ERROR_TITLES[error.code], code=error.code), error.code
 
 
+def favicon():
+    """Browsers ask for /favicon.ico whatever the page says; the same picture as the <link rel=icon>."""
+    return current_app.send_static_file("favicon.svg"), 200, {"Cache-Control": "public, max-age=86400"}
+
+
 def register_web(app):
     app.context_processor(_template_globals)
+    app.add_url_rule("/favicon.ico", "favicon", favicon)
     app.add_template_filter(china_time, "localtime")
     app.add_template_filter(lambda text: Markup(text or ""), "plugin_html")
     app.jinja_env.globals["request_path"] = lambda: request.full_path.rstrip("?")
