@@ -245,17 +245,19 @@ def users_token(username, name):
 @click.option("--admin-password", default="kehu-admin-2026", show_default=True)
 def demo(customers, admin_password):
     """Fill an empty database with demo users and customers; prints the logins."""
-    from kehu.demo.service import DEMO_PASSWORD, DEMO_PLUGINS, load_demo
-    if db.session.scalar(select(User.id).limit(1)) is not None:
-        click.echo("database has users already: demo data not loaded")
+    from kehu.demo.service import DEMO_PASSWORD, DEMO_PLUGINS, demo_usernames, load_demo
+    others = set(db.session.scalars(select(User.username))) - demo_usernames()
+    if others:  # a real site: never mix demo customers into it
+        click.echo(f"database has users other than the demo's ({', '.join(sorted(others)[:3])}…): demo data not loaded")
         return
     with acting_as(None, "demo"):
         ensure_default_roles()
         for name in DEMO_PLUGINS:
             if name in _manager().installed:
                 _manager().enable(name)
-        create_user("admin", admin_password, "admin", "系统管理员")
-        logins = load_demo(customers)
+        if db.session.scalar(select(User.id).where(User.username == "admin")) is None:
+            create_user("admin", admin_password, "admin", "系统管理员")
+        logins = load_demo(customers)  # goes on where an interrupted run stopped
     click.echo(f"demo data loaded: {customers} customers; plugins enabled: {', '.join(DEMO_PLUGINS)}")
     click.echo(f"  admin login:  admin / {admin_password}")
     others = [logins["manager"], logins["service"], logins["marketing"], *logins["sales"]]

@@ -2,10 +2,13 @@
 import random
 from datetime import timedelta
 
+from sqlalchemy import func, select
+
+from kehu.accounts.models import User
 from kehu.accounts.service import create_user, ensure_team
 from kehu.custom_fields.query import get_schema
 from kehu.customers import regions
-from kehu.customers.models import Contact
+from kehu.customers.models import Contact, Customer
 from kehu.customers.service import create_customer
 from kehu.extensions import db
 from kehu.interactions.models import Interaction
@@ -64,51 +67,97 @@ def _phone(rng):
     return rng.choice(MOBILE_PREFIXES) + f"{rng.randrange(10**8):08d}"
 
 
+# (kind, subjects that fit it): no "消息 · 上门拜访"
+DONE_KINDS = (("call", ("电话回访", "报价沟通", "售后回访", "确认交货时间")),
+              ("visit", ("上门拜访", "现场看样", "验收交付")),
+              ("message", ("微信沟通", "发送报价单", "发送产品资料")),
+              ("note", ("客户来电咨询", "内部备注：付款及时")))
+PLANNED_SUBJECTS = ("计划回访", "跟进报价", "确认订单", "催收尾款", "节前问候")
+LEAD_POOL_SHARE = 0.15  # leads nobody owns yet: the pool a manager triages
+DUPLICATE_EVERY = 40  # one customer in so many is entered twice (another spelling, the same phone)
+
+
+def demo_usernames() -> set[str]:
+    return {"admin", "zhangjingli", "kefu", "shichang", *(f"sales{n}{i}" for n in range(1, len(CITIES) + 1) for i in (1, 2))}
+
+
+def _user(username, role, display_name, team=None):
+    """The demo user ``username``, made when missing (so an interrupted ``kehu demo`` can run again)."""
+    found = db.session.scalar(select(User).where(User.username == username))
+    return found or create_user(username, DEMO_PASSWORD, role, display_name, team)
+
+
 def load_demo(customers: int = 300, seed: int = 2026) -> dict:
-    """Create demo teams, users and customers; returns the logins created."""
+    """Create demo teams, users and customers; returns the logins created.
+
+    Resumable: users and tags are made when missing, and customer number ``i`` comes from its own
+    random generator, so a run interrupted after ``k`` customers goes on from ``k`` (each customer with
+    its contacts and timeline is one transaction).
+    """
     rng = random.Random(seed)
     logins = {"manager": "zhangjingli", "service": "kefu", "marketing": "shichang", "sales": []}
-    sales_by_city = {}
+    sales_by_city, teams = {}, {}
     for number, (city, team_name) in enumerate(CITIES.items(), start=1):
-        team = ensure_team(team_name)
-        sales = [create_user(f"sales{number}{i}", DEMO_PASSWORD, "sales", _person(rng), team) for i in (1, 2)]
+        teams[city] = team = ensure_team(team_name)
+        sales = [_user(f"sales{number}{i}", "sales", _person(rng), team) for i in (1, 2)]
         logins["sales"] += [u.username for u in sales]
         sales_by_city[city] = sales
-    create_user("zhangjingli", DEMO_PASSWORD, "manager", "张经理", ensure_team("济宁一组"))
-    create_user("kefu", DEMO_PASSWORD, "service", "客服小王", ensure_team("济南组"))
-    create_user("shichang", DEMO_PASSWORD, "marketing", "市场部李")
-    db.session.add_all(Tag(name=name) for name in TAGS)  # sales may use tags, not invent them
+    _user("zhangjingli", "manager", "张经理", ensure_team("济宁一组"))
+    _user("kefu", "service", "客服小王", ensure_team("济南组"))
+    marketing = _user("shichang", "marketing", "市场部李")
+    existing_tags = set(db.session.scalars(select(Tag.name)))
+    db.session.add_all(Tag(name=name) for name in TAGS if name not in existing_tags)  # sales use tags, not invent them
     db.session.commit()
     now = utcnow()
-    for _ in range(customers):
-        city = rng.choices(list(CITIES), weights=[5, 3, 2])[0]
-        owner = rng.choice(sales_by_city[city])
-        industry = rng.choice(list(INDUSTRIES))
-        county = rng.choice(regions.counties_under(city))
-        is_company = rng.random() < 0.7
-        county_name = regions.region_name(county).rstrip("区县市")
-        name = (county_name + rng.choice(BRANDS) + rng.choice(INDUSTRIES[industry])) if is_company else _person(rng)
-        fields = {"extra": _industry_fields(rng, industry)} if get_schema(industry) is not None else {}
-        customer = create_customer(fields | {
-            "kind": "company" if is_company else "person", "name": name, "phone": _phone(rng),
-            "region_code": county, "industry": industry, "status": rng.choice(STATUSES),
-            "source": rng.choice(SOURCES), "owner_id": owner.id, "address": f"{regions.full_name(county)}",
-            "tags": rng.sample(TAGS, rng.randrange(0, 3)), "consent_sms": rng.random() < 0.6,
-        }, owner)
-        customer.created_at = now - timedelta(days=rng.randrange(0, 365))
-        if is_company:
-            customer.contacts.append(_contact(rng, customer))
-        for _ in range(rng.randrange(0, 4)):
-            db.session.add(Interaction(
-                customer_id=customer.id, user_id=owner.id, kind=rng.choice(["call", "visit", "message", "note"]),
-                subject=rng.choice(["电话回访", "上门拜访", "报价沟通", "售后回访", "微信沟通"]),
-                occurred_at=customer.created_at + timedelta(days=rng.randrange(0, 30)), status="done"))
-        if rng.random() < 0.3:
-            db.session.add(Interaction(customer_id=customer.id, user_id=owner.id, kind="call",
-                                       subject="计划回访", status="planned",
-                                       due_at=now + timedelta(days=rng.randrange(1, 14))))
+    # customers made so far, not counting the duplicates (they share their original's phone)
+    done = db.session.scalar(select(func.count(func.distinct(Customer.phone_index))))
+    for number in range(done, customers):
+        _demo_customer(random.Random(f"{seed}-{number}"), number, now, sales_by_city, teams, marketing)
         db.session.commit()
     return logins
+
+
+def _demo_customer(rng, number, now, sales_by_city, teams, marketing):
+    city = rng.choices(list(CITIES), weights=[5, 3, 2])[0]
+    owner = rng.choice(sales_by_city[city])
+    industry = rng.choice(list(INDUSTRIES))
+    county = rng.choice(regions.counties_under(city))
+    is_company = rng.random() < 0.7
+    county_name = regions.region_name(county).rstrip("区县市")
+    name = (county_name + rng.choice(BRANDS) + rng.choice(INDUSTRIES[industry])) if is_company else _person(rng)
+    status = rng.choice(STATUSES)
+    pooled = status == "lead" and rng.random() < LEAD_POOL_SHARE / 0.2  # about LEAD_POOL_SHARE of all leads
+    fields = {"extra": _industry_fields(rng, industry)} if get_schema(industry) is not None else {}
+    data = fields | {
+        "kind": "company" if is_company else "person", "name": name, "phone": _phone(rng),
+        "region_code": county, "industry": industry, "status": status, "source": rng.choice(SOURCES),
+        "owner_id": None if pooled else owner.id, "address": f"{regions.full_name(county)}",
+        "tags": rng.sample(TAGS, rng.randrange(0, 3)), "consent_sms": rng.random() < 0.6,
+    }
+    if pooled:  # in the city's team, nobody's yet
+        customer = create_customer(data | {"team_id": teams[city].id}, marketing)
+    else:
+        customer = create_customer(data, owner)
+    customer.created_at = now - timedelta(days=rng.randrange(1, 365))
+    if is_company:
+        customer.contacts.append(_contact(rng, customer))
+    if pooled:
+        return
+    for _ in range(rng.randrange(0, 4)):
+        kind, subjects = rng.choice(DONE_KINDS)
+        happened = customer.created_at + timedelta(days=rng.randrange(0, 60), hours=rng.randrange(8, 18))
+        db.session.add(Interaction(customer_id=customer.id, user_id=owner.id, kind=kind,
+                                   subject=rng.choice(subjects), status="done",
+                                   occurred_at=min(happened, now - timedelta(minutes=rng.randrange(5, 600)))))
+    if rng.random() < 0.35:  # follow-ups from ten days overdue to three weeks ahead
+        db.session.add(Interaction(customer_id=customer.id, user_id=owner.id, kind=rng.choice(["call", "visit"]),
+                                   subject=rng.choice(PLANNED_SUBJECTS), status="planned",
+                                   due_at=now + timedelta(days=rng.randrange(-10, 21), hours=rng.randrange(0, 9))))
+    if number % DUPLICATE_EVERY == DUPLICATE_EVERY - 1 and is_company:  # the same firm typed again
+        db.session.flush()
+        create_customer({"kind": "company", "name": name.replace(county_name, "", 1).replace("股份", "").replace("有限公司", ""),
+                         "phone": customer.phone, "region_code": county, "industry": industry, "status": "lead",
+                         "owner_id": owner.id, "source": "phone"}, owner)
 
 
 def _contact(rng, customer):
