@@ -366,7 +366,7 @@ def make_site(site_database, process_reaper, tmp_path_factory):
         # Enabling (a separate process) and the worker's start-up run side by side.
         enabling = subprocess.Popen(kehu_argv("plugins", "enable", "sample"), env=env, cwd=instance,
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        worker = KehuProcess(env, root / "worker.log", "worker")
+        worker = KehuProcess(env, root / "worker.log", "worker", "--verbose")  # the tests read its task lines
         with_stack.append(worker.stop if stop_now else lambda: process_reaper(worker))
         try:
             output, _ = enabling.communicate(timeout=CLI_TIMEOUT)
