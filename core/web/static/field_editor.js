@@ -77,7 +77,9 @@
     });
 
     if (window.Sortable) {
-      window.Sortable.create(list, { handle: "[data-drag-handle]", draggable: "[data-field-row]", animation: 150 });
+      // forceFallback: Sortable's own pointer dragging, the same with mouse, touch and pen (no native drag image)
+      window.Sortable.create(list, { handle: "[data-drag-handle]", draggable: "[data-field-row]", animation: 150,
+                                     forceFallback: true });
     }
   }
 
