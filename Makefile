@@ -20,7 +20,7 @@ VENDOR_FILES := $(addprefix $(VENDOR)/,$(SWAGGER_FILES))
 # Web UI assets from npm, copied to core/web/static/vendor/<package>/ (not committed)
 UI_VENDOR := core/web/static/vendor
 UI_VENDOR_FILES := $(UI_VENDOR)/bootstrap/bootstrap.min.css $(UI_VENDOR)/bootstrap/bootstrap.bundle.min.js \
-	$(UI_VENDOR)/htmx/htmx.min.js $(UI_VENDOR)/echarts/echarts.min.js
+	$(UI_VENDOR)/htmx/htmx.min.js $(UI_VENDOR)/echarts/echarts.min.js $(UI_VENDOR)/sortablejs/Sortable.min.js
 
 # make run: the instance folder (SQLite database, broker, generated secrets). Must be absolute.
 KEHU_INSTANCE_PATH ?= $(CURDIR)/instance
@@ -125,6 +125,10 @@ $(UI_VENDOR)/echarts/%: $(NPM_STAMP)
 	@mkdir -p $(@D)
 	cp node_modules/echarts/dist/$* $@
 
+$(UI_VENDOR)/sortablejs/%: $(NPM_STAMP)
+	@mkdir -p $(@D)
+	cp node_modules/sortablejs/$* $@
+
 %.mo: %.po | $(INSTALL_STAMP)
 	$(PYBABEL) compile -i $< -o $@
 
@@ -136,5 +140,5 @@ translations: $(INSTALL_STAMP)
 	$(MAKE) $(CATALOGUES)
 
 clean:
-	rm -rf $(VENV) node_modules instance $(VENDOR) $(UI_VENDOR)/bootstrap $(UI_VENDOR)/htmx $(UI_VENDOR)/echarts
+	rm -rf $(VENV) node_modules instance $(VENDOR) $(UI_VENDOR)/bootstrap $(UI_VENDOR)/htmx $(UI_VENDOR)/echarts $(UI_VENDOR)/sortablejs
 	@rmdir core/web/static/vendor 2>/dev/null || true

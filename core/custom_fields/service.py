@@ -27,6 +27,10 @@ KEY = re.compile(r"^[a-z][a-z0-9_]{0,79}$")
 ADMIN_ORIGIN = "admin"
 
 
+def _concurrent_edit() -> str:
+    return _("另一位管理员刚刚保存了这个字段模式，请刷新后重试")
+
+
 class SchemaInvalid(Exception):
     """An admin's schema cannot be saved; ``errors`` maps each place to messages."""
 
@@ -118,9 +122,11 @@ def ensure_synced():
         _synced_generations().add(generation)
 
 
-def save_admin_schema(key: str, title: str, schema: dict, user) -> CustomFieldSchema:
+def save_admin_schema(key: str, title: str, schema: dict, user, base_version: int | None = None) -> CustomFieldSchema:
     """Add version n+1 of ``key`` (n = 0 for a new key) as the active version; commits.
 
+    ``base_version`` is the version the admin's editor started from (the web pages send it): when
+    another version was stored since, the save is refused instead of silently undoing that one.
     Raises SchemaInvalid when ``schema`` is not a valid JSON Schema or breaks kehu's field rules.
     """
     errors = {}
@@ -135,6 +141,8 @@ def save_admin_schema(key: str, title: str, schema: dict, user) -> CustomFieldSc
         raise SchemaInvalid(errors)
     ensure_synced()
     latest = db.session.scalar(select(func.max(CustomFieldSchema.version)).where(CustomFieldSchema.key == key))
+    if base_version is not None and base_version != latest:
+        raise SchemaInvalid({"version": [_concurrent_edit()]})
     db.session.execute(update(CustomFieldSchema).where(CustomFieldSchema.key == key).values(is_active=False))
     row = CustomFieldSchema(key=key, version=(latest or 0) + 1, title=title.strip(), schema=schema,
                             origin=ADMIN_ORIGIN, is_active=True, created_by_id=getattr(user, "id", None))
@@ -143,7 +151,7 @@ def save_admin_schema(key: str, title: str, schema: dict, user) -> CustomFieldSc
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
-        raise SchemaInvalid({"version": [_("另一位管理员刚刚保存了这个字段模式，请刷新后重试")]}) from None
+        raise SchemaInvalid({"version": [_concurrent_edit()]}) from None
     return row
 
 

@@ -134,6 +134,43 @@ def _field_rules(schema: dict) -> dict[str, list[str]]:
                 _("字段类型必须是 %(types)s 之一", types=", ".join(FIELD_TYPES)))
         if not isinstance(prop.get("title"), str) or not prop.get("title", "").strip():
             errors.setdefault(f"{where}.title", []).append(_("每个字段都要有标题（title）"))
+        for place, messages in _limit_rules(prop).items():
+            errors.setdefault(f"{where}.{place}", []).extend(messages)
+    return errors
+
+
+_LIMITS = (("minimum", "maximum", _l("最大值不能小于最小值")),
+           ("minLength", "maxLength", _l("最大长度不能小于最小长度")),
+           ("minItems", "maxItems", _l("最多选几项不能小于最少选几项")))
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _choice_rules(prop: dict, where: str) -> dict[str, list[str]]:
+    """A choice needs options, each once, and as many labels (``x-enumNames``…) as options."""
+    errors: dict[str, list[str]] = {}
+    values = prop.get("enum")
+    if not isinstance(values, list):
+        return errors
+    if not values:
+        errors[f"{where}enum"] = [_("单选或多选至少要有一个选项")]
+    elif len({json.dumps(v, sort_keys=True) for v in values}) < len(values):
+        errors[f"{where}enum"] = [_("选项不能重复")]
+    for names in ("enumNames", "x-enumNames", "x-enumNames-en"):
+        if isinstance(prop.get(names), list) and len(prop[names]) != len(values):
+            errors[f"{where}{names}"] = [_("选项名称的个数要与选项相同")]
+    return errors
+
+
+def _limit_rules(prop: dict) -> dict[str, list[str]]:
+    """Limits that contradict each other (the meta-schema allows minimum > maximum) and empty choices."""
+    errors = {upper: [str(message)] for lower, upper, message in _LIMITS
+              if _is_number(prop.get(lower)) and _is_number(prop.get(upper)) and prop[lower] > prop[upper]}
+    errors.update(_choice_rules(prop, ""))
+    if isinstance(prop.get("items"), dict):
+        errors.update(_choice_rules(prop["items"], "items."))
     return errors
 
 

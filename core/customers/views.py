@@ -267,14 +267,25 @@ def _form_data(form, customer: Customer | None) -> dict:
     return data
 
 
+def _left_behind(customer, row) -> list[tuple[str, str]]:
+    """(title, value) of stored fields the form's schema version no longer has: saving the form drops
+    them (the audit log keeps them), so the form shows them to copy into the fields that replaced them."""
+    if customer is None or not customer.extra or row is None:
+        return []
+    declared = row.schema.get("properties", {})
+    shown = _extra_view(customer)["items"]  # in the order of customer.extra
+    return [item for key, item in zip(customer.extra, shown) if key not in declared]
+
+
 def _render_form(customer, values, errors, status=200):
     region_code = values.get("region_code") if "region_code" in values else (customer.region_code if customer else None)
-    extra_schema, extra_rows = schema_form.form_rows(custom_fields.schema_for(values.get("industry")), values.get("extra") or {}, errors)
+    extra_row = custom_fields.schema_for(values.get("industry"))
+    extra_schema, extra_rows = schema_form.form_rows(extra_row, values.get("extra") or {}, errors)
     owners = assignable_owners()
     return render_template(
         "customers/form.html", customer=customer, values=values, errors=errors, known_fields=FORM_FIELDS,
         owner_choices=[(u.id, u.display_name) for u in owners], owners=owners, industries=industry_choices(),
-        extra_schema=extra_schema, extra_rows=extra_rows,
+        extra_schema=extra_schema, extra_rows=extra_rows, left_behind=_left_behind(customer, extra_row),
         tags=all_tags(),
         region_picker=picker_state("region_code", region_code, "county")), status
 

@@ -63,11 +63,13 @@ def description_of(prop: dict) -> str:
 
 def options_of(prop: dict) -> list:
     """``enum`` (with optional ``enumNames``/``x-enumNames`` labels, ``x-enumNames-en`` in English) or
-    ``oneOf`` of ``const`` + ``title``."""
+    ``oneOf`` of ``const`` + ``title`` (+ ``x-title-en``)."""
     if "oneOf" in prop and all("const" in choice for choice in prop["oneOf"]):
-        return [(c["const"], localized(c.get("title", c["const"]))) for c in prop["oneOf"]]
+        return [(c["const"], title_of(c, c["const"])) for c in prop["oneOf"]]
     values = prop.get("enum", [])
-    names = (_english() and prop.get("x-enumNames-en")) or prop.get("enumNames") or prop.get("x-enumNames") or values
+    names = prop.get("enumNames") or prop.get("x-enumNames") or values
+    if _english() and isinstance(prop.get("x-enumNames-en"), list):
+        names = prop["x-enumNames-en"]
     return [(value, localized(name)) for value, name in zip(values, names)]
 
 

@@ -17,6 +17,7 @@ from kehu.interactions.models import Interaction
 from kehu.platform.time import utcnow
 from kehu.plugins.base import Plugin
 from kehu.plugins.hookspecs import hookimpl
+from kehu_plugins.industry.plugin import PACKS, IndustryPlugin
 
 BEEKEEPING_V1 = {
     "type": "object", "additionalProperties": False, "required": ["hives"],
@@ -96,7 +97,9 @@ def test_enabling_the_plugin_stores_its_packs_once(app, admin, api_client_as, en
     listed = client.get("/api/v1/custom-field-schemas").json
     assert [s["key"] for s in listed] == ["agriculture", "catering", "logistics", "manufacturing", "retail",
                                           "services"]
-    assert {(s["version"], s["origin"], s["is_active"]) for s in listed} == {(1, "plugin:industry", True)}
+    assert {(s["origin"], s["is_active"]) for s in listed} == {("plugin:industry", True)}
+    # a fresh install stores each pack's current version (agriculture is at 2) and nothing older
+    assert {s["key"]: s["version"] for s in listed} == {key: IndustryPlugin.load_pack(key)["version"] for key in PACKS}
     assert sync_plugin_schemas() == []  # idempotent
     assert db.session.scalar(select(func.count(CustomFieldSchema.id))) == 6
 
@@ -237,7 +240,7 @@ def test_extra_is_validated_with_format_checks(admin, api_client_as, enable_plug
                                                             "cooperative": None}})
     assert good.status_code == 201, good.json
     assert good.json["extra"] == {"varieties": ["大蒜"], "area_mu": 350.5}
-    assert (good.json["extra_schema"], good.json["extra_schema_version"]) == ("agriculture", 1)
+    assert (good.json["extra_schema"], good.json["extra_schema_version"]) == ("agriculture", 2)  # the pack's version
 
 
 def test_extra_needs_a_schema_and_is_never_dropped_silently(admin, api_client_as, enable_plugins):

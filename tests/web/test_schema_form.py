@@ -1,8 +1,9 @@
 """The JSON Schema → form renderer shared by custom fields and plugin settings."""
+from flask_babel import force_locale
 from werkzeug.datastructures import MultiDict
 
 from kehu.platform.secrets import SECRET_MASK
-from kehu.web.schema_form import fields_for, read_form
+from kehu.web.schema_form import fields_for, options_of, read_form
 
 SCHEMA = {
     "type": "object", "required": ["name"],
@@ -34,6 +35,16 @@ def test_widgets_follow_the_schema(app):
     assert rows["token"].value == SECRET_MASK  # a stored secret is never put into the page
     assert rows["crops"].selected("麦") and not rows["crops"].selected("玉米")
     assert rows["name"].input_name == "x.name"
+
+
+def test_option_labels_follow_the_language(app):
+    prop = {"type": "string", "title": "等级", "enum": ["a", "b"], "x-enumNames": ["甲级", "乙级"],
+            "x-enumNames-en": ["Grade A", "Grade B"]}
+    one_of = {"type": "integer", "title": "等级", "oneOf": [{"const": 1, "title": "一级", "x-title-en": "First"}]}
+    with force_locale("en"):
+        assert options_of(prop) == [("a", "Grade A"), ("b", "Grade B")] and options_of(one_of) == [(1, "First")]
+    with force_locale("zh_Hans_CN"):
+        assert options_of(prop) == [("a", "甲级"), ("b", "乙级")] and options_of(one_of) == [(1, "一级")]
 
 
 def test_read_form_types_values_and_reports_what_cannot_be_converted(app):

@@ -1,5 +1,6 @@
 """The six industry packs: valid schemas, realistic records accepted, settings choose what is offered."""
 import json
+from pathlib import Path
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -50,7 +51,7 @@ def test_records_of_every_industry_are_accepted_and_filterable(admin, api_client
     for key, extra in RECORDS.items():
         created = client.post("/api/v1/customers", json={"name": f"{key}客户", "industry": key, "extra": extra})
         assert created.status_code == 201, created.json
-        assert (created.json["extra_schema"], created.json["extra_schema_version"]) == (key, 1)
+        assert (created.json["extra_schema"], created.json["extra_schema_version"]) == (key, load_pack(key)["version"])
     found = client.get("/api/v1/customers?extra.area_mu__gte=1000&extra.varieties=大蒜").json
     assert [c["name"] for c in found] == ["agriculture客户"]
     found = client.get("/api/v1/customers?extra.cold_chain=true&extra.fleet_size__gte=40").json
@@ -80,3 +81,44 @@ def test_settings_choose_the_packs_on_offer(app, admin, api_client_as, enable_pl
     assert refused.status_code == 422
     assert client.put("/api/v1/plugins/industry/settings",
                       json={"settings": {"packs": ["bakery"]}}).status_code == 422
+
+
+AGRICULTURE_V1 = json.loads(Path(__file__).with_name("agriculture_v1.json").read_text(encoding="utf-8"))
+# a co-operative entered under version 1, which had both 面积 and 种植面积, 品种 and 主要作物
+OLD_RECORD = {"varieties": ["大蒜"], "area_mu": 1200, "crop": "大蒜", "planting_area_mu": 1100}
+
+
+def test_agriculture_version_2_merges_the_repeated_fields_and_old_records_stay_readable(
+        admin, api_client_as, web_client_as, enable_plugins, disable_plugins, monkeypatch):
+    real_load = IndustryPlugin.load_pack
+    monkeypatch.setattr(IndustryPlugin, "load_pack", staticmethod(
+        lambda key: {"key": key, "version": 1, "title": "农业", "schema": AGRICULTURE_V1} if key == "agriculture"
+        else real_load(key)))
+    enable_plugins("industry")  # the release with version 1 of the pack
+    client = api_client_as(admin)
+    old = client.post("/api/v1/customers", json={"name": "金乡蒜都合作社", "industry": "agriculture",
+                                                 "extra": OLD_RECORD}).json
+    assert old["extra_schema_version"] == 1
+    monkeypatch.undo()
+    disable_plugins("industry")
+    enable_plugins("industry")  # the new release: its pack version 2 is stored and becomes active
+
+    v2 = load_pack("agriculture")["schema"]
+    assert v2["x-version"] == 2 and not {"crop", "planting_area_mu"} & set(v2["properties"])
+    assert set(v2["properties"]) == set(AGRICULTURE_V1["properties"]) - {"crop", "planting_area_mu"}
+    versions = client.get("/api/v1/custom-field-schemas/agriculture").json
+    assert [v["version"] for v in versions][:2] == [2, 1]
+
+    kept = client.get(f"/api/v1/customers/{old['id']}").json  # the old record keeps its values and version
+    assert kept["extra"] == OLD_RECORD and kept["extra_schema_version"] == 1
+    page = web_client_as(admin).get(f"/customers/{old['id']}")
+    assert "主要作物" in page.text and "种植面积（亩）" in page.text and "1100" in page.text  # read with version 1
+    form = web_client_as(admin).get(f"/customers/{old['id']}/edit").text
+    left = form.split('data-testid="left-behind"')[1]  # the form names what saving it will drop
+    assert "主要作物" in left and "1100" in left and 'name="extra.crop"' not in form
+
+    refused = client.post("/api/v1/customers", json={"name": "新合作社", "industry": "agriculture",
+                                                     "extra": {"varieties": ["小麦"], "crop": "小麦"}})
+    assert refused.status_code == 422 and "crop" in refused.json["errors"]["json"]["extra"]
+    moved = client.patch(f"/api/v1/customers/{old['id']}", json={"extra": {"varieties": ["大蒜"], "area_mu": 1100}})
+    assert moved.status_code == 200 and moved.json["extra_schema_version"] == 2
