@@ -7,6 +7,8 @@ import os
 import secrets
 from pathlib import Path
 
+import click
+
 from flask import Flask, has_request_context, request
 from flask_login import current_user
 from flask_smorest import Blueprint as SmorestBlueprint
@@ -102,7 +104,17 @@ def _private_files(app, pii_key_file: Path | None) -> None:
     for path in (database, _sqlite_file(app.config["CELERY"].get("broker_url") or "")):
         if path is not None and path.parent.is_dir():
             _create_private(path)
-    if pii_key_file is not None and database is not None and pii_key_file.resolve().parent == database.resolve().parent:
+    beside = pii_key_file is not None and database is not None and pii_key_file.resolve().parent == database.resolve().parent
+    app.config["KEHU_PII_KEY_BESIDE_DATABASE"] = (pii_key_file, database) if beside else None
+    if beside and click.get_current_context(silent=True) is None:  # a WSGI server; `kehu run`/`worker` warn themselves
+        warn_key_layout(app)
+
+
+def warn_key_layout(app) -> None:
+    """The warning of a long-running start (web, worker) when the PII key sits beside the database; one-shot
+    commands (db upgrade, demo, users) stay quiet, or `make run` would say it four times."""
+    if app.config.get("KEHU_PII_KEY_BESIDE_DATABASE"):
+        pii_key_file, database = app.config["KEHU_PII_KEY_BESIDE_DATABASE"]
         log.warning("the PII key %s sits beside the database %s: a copy or backup of that folder holds both the "
                     "encrypted phone numbers and secrets and the key to read them. Keep the key elsewhere "
                     "(KEHU_PII_KEY_FILE or KEHU_PII_KEY; docs/security.md).", pii_key_file, database)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from kehu.accounts.models import User
 from kehu.accounts.service import create_user, ensure_default_roles, grant_plugin_defaults
-from kehu.app import create_app
+from kehu.app import create_app, warn_key_layout
 from kehu.custom_fields.service import sync_plugin_schemas
 from kehu.extensions import db
 from kehu.platform.audit import acting_as
@@ -269,6 +269,7 @@ def demo(customers, admin_password):
 @click.option("--verbose", is_flag=True, help="also log every task received and finished, and every beat")
 def worker(beat, verbose):
     """Run a Celery worker for this site's broker."""
+    warn_key_layout(current_app)
     celery = current_app.extensions["celery"]
     if not verbose:
         from celery.signals import after_setup_logger
@@ -310,6 +311,7 @@ def run(host, port):
 
     # Not current_app.run(): Flask ignores app.run() inside a CLI command (FLASK_RUN_FROM_CLI).
     app = current_app._get_current_object()
+    warn_key_layout(app)
     worker = Supervisor([sys.executable, "-m", "kehu.cli", "worker"], "worker").start()
 
     def stop(signum, frame):
