@@ -3,7 +3,11 @@
 Find the customer an outside phone number or identity belongs to with ``match_customer(identity)``
 (one rule for every plugin). Save through ``create_customer``/``update_customer`` (never by setting attributes directly): they
 validate, run the ``validate_customer`` hooks, and get audited and announced like any other change.
+
+Pages that show a customer filter use core's words: ``describe_filter`` (the chips: 济宁市 · 本地特色产业),
+shown with the ``filter_chips`` macro of ``FILTER_CONTROLS_TEMPLATE``.
 """
+from kehu.customers.chips import describe_filter, industry_title, region_title
 from kehu.customers.models import Contact, Customer
 from kehu.customers.phones import InvalidPhone, blind_index, normalize as normalize_phone
 from kehu.customers.query import (CustomerFilter, FilterInvalid, available_facts, criteria, customer_select,
@@ -11,8 +15,11 @@ from kehu.customers.query import (CustomerFilter, FilterInvalid, available_facts
 from kehu.customers.service import CustomerInvalid, create_customer, delete_customer, update_customer
 from kehu.tags.models import Tag
 
+FILTER_CONTROLS_TEMPLATE = "customers/_filter_controls.html"
+
 __all__ = [
-    "Contact", "Customer", "CustomerFilter", "CustomerInvalid", "FilterInvalid", "InvalidPhone", "Tag",
-    "available_facts", "blind_index", "create_customer", "criteria", "customer_select", "delete_customer",
-    "filter_from_args", "filter_to_args", "match_customer", "normalize_phone", "update_customer", "visible_customer",
+    "Contact", "Customer", "CustomerFilter", "CustomerInvalid", "FILTER_CONTROLS_TEMPLATE", "FilterInvalid",
+    "InvalidPhone", "Tag", "available_facts", "blind_index", "create_customer", "criteria", "customer_select",
+    "delete_customer", "describe_filter", "filter_from_args", "filter_to_args", "industry_title", "match_customer",
+    "normalize_phone", "region_title", "update_customer", "visible_customer",
 ]

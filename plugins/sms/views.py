@@ -16,6 +16,7 @@ from kehu_plugins.sms.models import TEMPLATE_KINDS
 from kehu_plugins.sms.schemas import CampaignSchema, TemplateSchema
 from kehu_plugins.sms.service import SmsConflict, SmsInvalid, campaigns, templates
 from kehu_sdk import PluginBlueprint
+from kehu_sdk.customers import FILTER_CONTROLS_TEMPLATE, describe_filter
 from kehu_sdk.db import db
 from kehu_sdk.schemas import translated
 from kehu_sdk.web import current_user, login_required, require_permission
@@ -23,6 +24,9 @@ from kehu_sdk.web import current_user, login_required, require_permission
 web = PluginBlueprint("sms", __name__)
 STATUS_TITLES = {"draft": _l("草稿"), "scheduled": _l("已排期"), "running": _l("发送中"), "paused": _l("已暂停"),
                  "cancelled": _l("已取消"), "done": _l("已完成")}
+MESSAGE_STATUS_TITLES = {"pending": _l("待发送"), "sending": _l("发送中"), "sent": _l("已发送"),
+                         "delivered": _l("已送达"), "undelivered": _l("未送达"), "failed": _l("发送失败"),
+                         "skipped": _l("未发送")}
 CUSTOMER_STATUSES = [SelectChoice("lead", _l("线索")), SelectChoice("potential", _l("潜在")),
                      SelectChoice("intent", _l("意向")), SelectChoice("customer", _l("成交")),
                      SelectChoice("lost", _l("流失"))]
@@ -131,7 +135,8 @@ def campaign_page(campaign_id):
     campaign = _campaign_or_404(campaign_id)
     audience = campaigns.audience(campaign) if campaign.status == "draft" else None
     return render_template("sms/campaign.html", campaign=campaign, progress=campaigns.progress(campaign),
-                           audience=audience, statuses=STATUS_TITLES,
+                           audience=audience, statuses=STATUS_TITLES, chips=describe_filter(campaign.target),
+                           controls=FILTER_CONTROLS_TEMPLATE, with_actions=True,
                            can_send=current_user.has_permission("sms.send"))
 
 
@@ -139,10 +144,12 @@ def campaign_page(campaign_id):
 @login_required
 @require_permission("sms.read")
 def campaign_progress(campaign_id):
-    """The progress bar alone, for htmx polling."""
+    """The progress bar, for htmx polling; with ``actions=1`` (the campaign page) the buttons the
+    campaign's state allows as well, so they change with it (a finished campaign has none)."""
     campaign = _campaign_or_404(campaign_id)
     return render_template("sms/_progress.html", campaign=campaign, progress=campaigns.progress(campaign),
-                           statuses=STATUS_TITLES)
+                           statuses=STATUS_TITLES, with_actions=request.args.get("actions") == "1",
+                           can_send=current_user.has_permission("sms.send"))
 
 
 @web.route("/campaigns/<id:campaign_id>/<action>", methods=["POST"])
@@ -189,3 +196,9 @@ def edit_template(template_id):
         status = 422
     return render_template("sms/template_form.html", form=form, template=template,
                            preview_customer_id=request.args.get("customer_id", type=int)), status
+
+
+def customer_panel(customer_id: int) -> str:
+    """The 「短信」 panel of the customer page: the SMS the customer got, in China time, in words."""
+    return render_template("sms/customer_panel.html", messages=campaigns.recent_messages(customer_id),
+                           message_statuses=MESSAGE_STATUS_TITLES)
