@@ -22,6 +22,11 @@ def kinds() -> dict[str, str]:
     return found
 
 
+def kind_title(kind: str | None) -> str:
+    """The title of an interaction kind in the user's language (``"sms"`` → 短信); an unknown kind as it is."""
+    return str(kinds().get(kind, kind or ""))
+
+
 def message_channels(user) -> dict[str, MessageChannel]:
     """``{name: channel}`` of the enabled plugins' ``message_channels()`` that ``user`` may send through."""
     found = {}

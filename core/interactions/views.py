@@ -2,6 +2,7 @@
 from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from jinja2 import pass_context
 from marshmallow import ValidationError
 
 from kehu.customers.query import visible_customer
@@ -17,8 +18,9 @@ pages = Blueprint("interaction_pages", __name__, template_folder="templates")
 
 
 @pages.app_template_filter("interaction_kind")
-def kind_title(kind: str) -> str:
-    return str(query.kinds().get(kind, kind or ""))
+@pass_context  # never folded into a compiled template: the title depends on the request's language
+def kind_title(context, kind: str) -> str:
+    return query.kind_title(kind)
 
 
 def _customer_or_404(customer_id):

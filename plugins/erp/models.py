@@ -2,11 +2,15 @@
 from datetime import date, datetime
 from decimal import Decimal
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from kehu_sdk import PluginModel
 from kehu_sdk.db import UTCDateTime, utcnow
+
+# a document's state (orders, invoices, payments), as pages and the timeline name it
+DOCUMENT_STATES = {"draft": _l("草稿"), "confirmed": _l("已确认"), "cancelled": _l("已取消")}
 
 
 class ErpConnection(PluginModel):

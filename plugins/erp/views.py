@@ -8,7 +8,7 @@ from kehu_sdk.db import db
 from kehu_sdk.plugins import SECRET_MASK, masked_settings_of
 from kehu_sdk.web import current_user, login_required, require_permission
 from kehu_plugins.erp.adapters import ENTITIES
-from kehu_plugins.erp.models import ErpSyncRun
+from kehu_plugins.erp.models import DOCUMENT_STATES, ErpSyncRun
 from kehu_plugins.erp.service.documents import customer_documents
 from kehu_plugins.erp.service.sync import SyncInvalid, queue_sync
 
@@ -18,7 +18,7 @@ LABELS = {
     "status": {"queued": _l("排队中"), "running": _l("进行中"), "success": _l("成功"), "partial": _l("部分失败"),
                "failed": _l("失败")},
     "entity": {"customers": _l("客户"), "orders": _l("销售订单"), "invoices": _l("发票"), "payments": _l("收款")},
-    "state": {"draft": _l("草稿"), "confirmed": _l("已确认"), "cancelled": _l("已取消")},
+    "state": DOCUMENT_STATES,
 }
 PAGE_SIZE = 50
 ADMIN_SETTINGS = "admin_pages.admin_plugin_settings"  # core's settings form, generated from settings_schema

@@ -1,5 +1,5 @@
 """kehu plugin `sms`: providers, templates, campaigns, consent (docs/sms.md)."""
-from flask import render_template, url_for
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 
 from kehu_plugins.sms.service import SWEEP
@@ -122,6 +122,5 @@ class SmsPlugin(Plugin):
     def customer_panels(self, customer, user):
         if not user.has_permission("sms.read"):
             return []
-        from kehu_plugins.sms.service.campaigns import recent_messages
-        return [{"title": _l("短信"), "html": render_template("sms/customer_panel.html",
-                                                             messages=recent_messages(customer.id))}]
+        from kehu_plugins.sms.views import customer_panel
+        return [{"title": _l("短信"), "html": customer_panel(customer.id)}]

@@ -8,7 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
 from marshmallow import ValidationError
-from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import DateTimeLocalInput
 
@@ -16,6 +16,9 @@ from kehu_plugins.sms.models import TEMPLATE_KINDS
 from kehu_plugins.sms.schemas import CampaignSchema, TemplateSchema
 from kehu_plugins.sms.service import SmsConflict, SmsInvalid, campaigns, templates
 from kehu_sdk import PluginBlueprint
+from kehu_sdk.customers import (FILTER_CONTROLS_TEMPLATE, REGION_PICKER_TEMPLATE, CustomerFilter, all_tags,
+                                customer_select, describe_filter, industry_choices, picked_region, picker_state,
+                                visible_customer)
 from kehu_sdk.db import db
 from kehu_sdk.schemas import translated
 from kehu_sdk.web import current_user, login_required, require_permission
@@ -23,19 +26,32 @@ from kehu_sdk.web import current_user, login_required, require_permission
 web = PluginBlueprint("sms", __name__)
 STATUS_TITLES = {"draft": _l("草稿"), "scheduled": _l("已排期"), "running": _l("发送中"), "paused": _l("已暂停"),
                  "cancelled": _l("已取消"), "done": _l("已完成")}
-CUSTOMER_STATUSES = [SelectChoice("lead", _l("线索")), SelectChoice("potential", _l("潜在")),
-                     SelectChoice("intent", _l("意向")), SelectChoice("customer", _l("成交")),
-                     SelectChoice("lost", _l("流失"))]
+MESSAGE_STATUS_TITLES = {"pending": _l("待发送"), "sending": _l("发送中"), "sent": _l("已发送"),
+                         "delivered": _l("已送达"), "undelivered": _l("未送达"), "failed": _l("发送失败"),
+                         "skipped": _l("未发送")}
+REGION = "region"  # the name of the campaign form's region picker
+SEARCH_LIMIT = 10  # customers the preview search lists
+
+
+def _flat(messages) -> list:
+    """Messages nested by list index ({0: [...]}) as one list."""
+    if isinstance(messages, dict):
+        return [m for found in messages.values() for m in _flat(found)]
+    return list(messages) if isinstance(messages, (list, tuple)) else [messages]
 
 
 class SchemaForm(FlaskForm):
     """A form whose rules are a schema's: it renders the fields and shows the schema's messages."""
 
+    target_errors: dict
+
     def show_errors(self, errors: dict) -> None:
-        """Put ``{field: [messages]}`` beside the fields; the rest above the form (``form_errors``)."""
+        """Put ``{field: [messages]}`` beside the fields, the campaign target's beside its controls
+        (``target_errors``); the rest above the form (``form_errors``)."""
         for key, messages in errors.items():
             if isinstance(messages, dict):
-                self.show_errors(messages)  # the campaign target: region, tags … are fields here
+                self.target_errors = {**getattr(self, "target_errors", {}),
+                                      **{name: _flat(found) for name, found in messages.items()}}
                 continue
             messages = messages if isinstance(messages, list) else [messages]
             field = self._fields.get(key)
@@ -60,26 +76,27 @@ class TemplateForm(SchemaForm):
                 "provider_template_code": self.provider_template_code.data or None}
 
 
-def _split(text):
-    return [p.strip() for p in (text or "").replace("，", ",").split(",") if p.strip()]
+def chosen_target(form) -> dict:
+    """The customer filter the campaign form's controls chose (core's region picker, industry select,
+    status and tag pills): the ``target`` the API takes."""
+    found = {"status": form.getlist("status"), "tags": form.getlist("tags"), "region": picked_region(form, REGION),
+             "industry": [i for i in form.getlist("industry") if i.strip()]}
+    target = {k: v for k, v in found.items() if v}
+    if target.get("tags") and form.get("tag_mode") == "any":
+        target["tag_mode"] = "any"
+    return target
 
 
 class CampaignForm(SchemaForm):
     name = StringField(_l("名称"))
     template_id = SelectField(_l("模板"), validate_choice=False)
-    status = SelectMultipleField(_l("客户状态"), choices=CUSTOMER_STATUSES, validate_choice=False)
-    tags = StringField(_l("标签（逗号分隔，须全部具备）"))
-    region = StringField(_l("区域代码（如 3708 济宁）"))
-    industry = StringField(_l("行业（逗号分隔）"))
     scheduled_at = StringField(_l("定时发送（北京时间，空为立即）"), widget=DateTimeLocalInput())
 
     def values(self) -> dict:
-        """What the API would get: the target is the customer filter the fields describe."""
-        found = {"status": self.status.data or [], "tags": _split(self.tags.data),
-                 "region": (self.region.data or "").strip() or None, "industry": _split(self.industry.data)}
+        """What the API would get: the target is the customer filter the controls describe."""
         template_id = self.template_id.data or ""
         return {"name": self.name.data or "", "template_id": int(template_id) if template_id.isdecimal() else template_id,
-                "target": {k: v for k, v in found.items() if v}, "scheduled_at": self.scheduled_at.data or None}
+                "target": chosen_target(request.form), "scheduled_at": self.scheduled_at.data or None}
 
 
 def _saved(form, schema, save):
@@ -116,12 +133,17 @@ def campaigns_page():
 def new_campaign():
     form = CampaignForm()
     form.template_id.choices = [SelectChoice(str(t.id), t.name) for t in templates.all_templates()]
+    status, target = 200, {}
     if form.validate_on_submit():
         campaign = _saved(form, CampaignSchema(), lambda data: campaigns.create_campaign(data, current_user))
         if campaign is not None:
             return redirect(url_for("sms.campaign_page", campaign_id=campaign.id))
-        return render_template("sms/campaign_form.html", form=form), 422
-    return render_template("sms/campaign_form.html", form=form)
+        status, target = 422, chosen_target(request.form)
+    return render_template("sms/campaign_form.html", form=form, target=target,
+                           target_errors=getattr(form, "target_errors", {}),
+                           region_picker=picker_state(REGION, target.get("region"), "any", default_province=False),
+                           industries=industry_choices(), tags=all_tags(), controls=FILTER_CONTROLS_TEMPLATE,
+                           region_picker_template=REGION_PICKER_TEMPLATE), status
 
 
 @web.route("/campaigns/<id:campaign_id>")
@@ -131,7 +153,8 @@ def campaign_page(campaign_id):
     campaign = _campaign_or_404(campaign_id)
     audience = campaigns.audience(campaign) if campaign.status == "draft" else None
     return render_template("sms/campaign.html", campaign=campaign, progress=campaigns.progress(campaign),
-                           audience=audience, statuses=STATUS_TITLES,
+                           audience=audience, statuses=STATUS_TITLES, chips=describe_filter(campaign.target),
+                           controls=FILTER_CONTROLS_TEMPLATE, with_actions=True,
                            can_send=current_user.has_permission("sms.send"))
 
 
@@ -139,10 +162,12 @@ def campaign_page(campaign_id):
 @login_required
 @require_permission("sms.read")
 def campaign_progress(campaign_id):
-    """The progress bar alone, for htmx polling."""
+    """The progress bar, for htmx polling; with ``actions=1`` (the campaign page) the buttons the
+    campaign's state allows as well, so they change with it (a finished campaign has none)."""
     campaign = _campaign_or_404(campaign_id)
     return render_template("sms/_progress.html", campaign=campaign, progress=campaigns.progress(campaign),
-                           statuses=STATUS_TITLES)
+                           statuses=STATUS_TITLES, with_actions=request.args.get("actions") == "1",
+                           can_send=current_user.has_permission("sms.send"))
 
 
 @web.route("/campaigns/<id:campaign_id>/<action>", methods=["POST"])
@@ -187,5 +212,32 @@ def edit_template(template_id):
             flash(_("模板已保存。"))
             return redirect(url_for("sms.templates_page"))
         status = 422
-    return render_template("sms/template_form.html", form=form, template=template,
-                           preview_customer_id=request.args.get("customer_id", type=int)), status
+    return render_template("sms/template_form.html", form=form, template=template), status
+
+
+@web.route("/templates/<id:template_id>/customers")
+@login_required
+@require_permission("sms.read")
+def preview_customers(template_id):
+    """Customers to preview a template for, found by name, pinyin, company or phone within the user's
+    record scope (core's customer query, which also decides what a phone search may match)."""
+    template = templates.get_template(template_id) or abort(404)
+    q = request.args.get("q", "").strip()[:100]
+    found = db.session.scalars(customer_select(CustomerFilter(q=q), current_user).limit(SEARCH_LIMIT)) if q else []
+    return render_template("sms/_preview_customers.html", template=template, customers=list(found), q=q)
+
+
+@web.route("/templates/<id:template_id>/preview")
+@login_required
+@require_permission("sms.read")
+def preview_page(template_id):
+    """The text a customer of the user's scope would receive (the template form's preview)."""
+    template = templates.get_template(template_id) or abort(404)
+    customer = visible_customer(request.args.get("customer_id", type=int) or 0, current_user) or abort(404)
+    return render_template("sms/_preview.html", preview=templates.preview(template, customer), customer=customer)
+
+
+def customer_panel(customer_id: int) -> str:
+    """The 「短信」 panel of the customer page: the SMS the customer got, in China time, in words."""
+    return render_template("sms/customer_panel.html", messages=campaigns.recent_messages(customer_id),
+                           message_statuses=MESSAGE_STATUS_TITLES)

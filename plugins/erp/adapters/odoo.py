@@ -1,9 +1,10 @@
 """Odoo 19+ through the external JSON-2 API: ``POST /json/2/<model>/<method>``, named arguments."""
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 from flask_babel import gettext as _
 
 from kehu_plugins.erp.adapters.base import ErpCustomer, ErpDocument, ErpError, HttpAdapter, to_decimal
+from kehu_sdk.time import to_china
 
 PAGE = 200
 ODOO_DATETIME = "%Y-%m-%d %H:%M:%S"  # Odoo sends and expects naive UTC
@@ -30,6 +31,14 @@ def _parse_datetime(value) -> datetime | None:
     if not value:
         return None
     return datetime.strptime(value[:19], ODOO_DATETIME).replace(tzinfo=timezone.utc)
+
+
+def _china_day(value: str) -> date:
+    """The day of an Odoo Date ("2026-11-02") or Datetime (naive UTC: "2026-11-01 20:00:00" is
+    2026-11-02 in China, the day the panel and the timeline show)."""
+    if len(value) > 10:
+        return to_china(_parse_datetime(value)).date()
+    return datetime.strptime(value[:10], "%Y-%m-%d").date()
 
 
 def _many2one_id(value) -> str | None:
@@ -104,12 +113,12 @@ class OdooAdapter(HttpAdapter):
     @staticmethod
     def _document(row, date_value, amount, states, amount_due=None):
         updated_at = _parse_datetime(row.get("write_date"))
-        day = date_value[:10] if date_value else (updated_at.date().isoformat() if updated_at else None)
+        day = _china_day(date_value) if date_value else (to_china(updated_at).date() if updated_at else None)
         if day is None:
             raise ErpError(f"odoo record {row.get('id')} has no date")
         return ErpDocument(
             external_id=str(row["id"]), customer_external_id=_many2one_id(row.get("partner_id")),
-            number=row.get("name") or "", date=datetime.strptime(day, "%Y-%m-%d").date(),
+            number=row.get("name") or "", date=day,
             amount=to_decimal(amount), state=states.get(row.get("state"), "draft"), updated_at=updated_at,
             currency=_many2one_name(row.get("currency_id"), "CNY"),
             amount_due=None if amount_due is None else to_decimal(amount_due))

@@ -9,7 +9,7 @@ import contextvars
 from datetime import datetime, time
 
 from flask import current_app
-from flask_babel import gettext as _
+from flask_babel import force_locale, gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -20,7 +20,7 @@ from kehu_sdk.interactions import log_interaction
 from kehu_sdk.signals import plugin_signal
 from kehu_sdk.time import from_china, utcnow
 from kehu_plugins.erp.adapters import ErpError
-from kehu_plugins.erp.models import ErpInvoice, ErpPayment, ErpSalesOrder
+from kehu_plugins.erp.models import DOCUMENT_STATES, ErpInvoice, ErpPayment, ErpSalesOrder
 from kehu_plugins.erp.service import connections
 
 DOCUMENT_BATCH = 200
@@ -240,8 +240,14 @@ class Puller:
         row.erp_updated_at = record.updated_at
         if entity == "orders" and outcome == "created":
             log_interaction(customer_id, "erp_order", subject=f"ERP 销售订单 {record.number}",
-                            content=f"金额 {record.amount} {record.currency}，状态 {record.state}",
+                            content=f"金额 {record.amount} {record.currency}，状态 {_state_word(record.state)}",
                             channel="erp", direction="inbound",
                             occurred_at=from_china(datetime.combine(record.date, time(12))),
                             source_plugin="erp", external_ref=f"{self.name}:order:{record.external_id}")
         return row, outcome
+
+
+def _state_word(state: str) -> str:
+    """A document state as the (Chinese, like the rest of the entry) timeline text names it, not its code."""
+    with force_locale("zh_Hans_CN"):
+        return str(DOCUMENT_STATES.get(state, state))

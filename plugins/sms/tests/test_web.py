@@ -33,7 +33,7 @@ def test_template_and_campaign_pages(sms_user, web_client_as, make_user, make_cu
     owner = make_user("sales")  # without SMS permissions (managers read SMS by default)
     customer = make_customer(owner, consent_sms=True, name="赵强")
     new = web.post("/sms/campaigns/new", data={"csrf_token": token, "name": "开业活动", "template_id": template_id,
-                                               "status": ["lead"], "region": ""})
+                                               "status": ["lead"], "region_province": ""})
     assert new.status_code == 302, new.get_data(as_text=True)
     campaign_id = db.session.scalar(select(SmsCampaign.id))
     page = web.get(f"/sms/campaigns/{campaign_id}").get_data(as_text=True)
@@ -91,7 +91,7 @@ def test_a_page_and_the_api_refuse_the_same_input_with_the_same_messages(sms_use
     errors = answer.get_json()["errors"]["json"]
     assert errors == {"name": ["必填，最多 100 个字符"], "target": {"region": ["不是有效的行政区划代码：99"]}}
     page_shows(web.post("/sms/campaigns/new", data={"csrf_token": token, "name": "", "template_id": template["id"],
-                                                   "region": "99"}),
+                                                   "region_province": "99"}),
                errors["name"] + errors["target"]["region"])
     assert db.session.scalar(select(SmsCampaign.id)) is None  # neither path stored it
 
@@ -102,5 +102,5 @@ def test_a_page_and_the_api_refuse_the_same_input_with_the_same_messages(sms_use
     errors = answer.get_json()["errors"]["json"]
     assert errors == {"name": ["Required, at most 100 characters"], "target": {"region": ["Not a valid region code: 99"]}}
     page_shows(web.post("/sms/campaigns/new", data={"csrf_token": token, "name": "", "template_id": template["id"],
-                                                   "region": "99"}),
+                                                   "region_province": "99"}),
                errors["name"] + errors["target"]["region"])
