@@ -2,14 +2,16 @@
 
 Also the data every installation needs: the default roles.
 """
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from kehu.accounts.models import DefaultGrant, Role, Team, User
 from kehu.accounts import lockout, sessions
+from kehu.accounts.models import DefaultGrant, Role, Team, User
 from kehu.accounts.passwords import MIN_LENGTH, check_password, hash_password
 from kehu.accounts.permissions import DEFAULT_ROLES
 from kehu.extensions import db
+from kehu.platform.time import utcnow
 
 
 def ensure_default_roles() -> dict[str, Role]:
@@ -26,9 +28,6 @@ def ensure_default_roles() -> dict[str, Role]:
 def grant_plugin_defaults() -> list[tuple[str, str]]:
     """Give the default roles what the enabled plugins say they need (hook ``default_role_permissions``),
     each permission once ever; returns the (role, permission) pairs granted now."""
-    from flask import current_app
-
-    from kehu.platform.time import utcnow
     done = set(db.session.execute(select(DefaultGrant.role_name, DefaultGrant.permission)).all())
     roles = {r.name: r for r in db.session.scalars(select(Role).where(Role.name.in_(list(DEFAULT_ROLES))))}
     granted = []

@@ -10,7 +10,7 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app, request
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 
 from kehu.accounts.models import User, UserSession
 from kehu.extensions import db
@@ -74,7 +74,3 @@ def revoke_all(user: User, keep: str | None = None) -> int:
         query = query.where(UserSession.key_hash != _digest(keep))
     return db.session.execute(query.values(revoked_at=utcnow())).rowcount
 
-
-def live_count(user: User) -> int:
-    return db.session.scalar(select(func.count()).select_from(UserSession).where(
-        UserSession.user_id == user.id, UserSession.revoked_at.is_(None), UserSession.expires_at > utcnow()))

@@ -1,5 +1,6 @@
 """Administration: plugins (enable, disable, settings) and users and roles."""
 import re
+from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -11,8 +12,11 @@ from kehu.accounts.models import Role, Team, User
 from kehu.accounts.query import lockouts, permission_titles
 from kehu.accounts.service import create_user
 from kehu.extensions import db
+from kehu.platform.audit import AuditLog, visible_entries
+from kehu.platform.pagination import page_number, page_rows
 from kehu.platform.permissions import require
 from kehu.platform.secrets import masked_ciphertext
+from kehu.platform.time import from_china
 from kehu.plugins.manager import PluginError, SettingsInvalid
 from kehu.web import labels
 from kehu.web.schema_form import fields_for, read_form
@@ -260,12 +264,6 @@ AUDIT_PAGE_SIZE = 50
 def audit_log():
     """Who changed what, newest first, filtered by user, kind of record and China-time dates; the rows
     the reader may see (admins all; others those of records in their scope), secrets masked."""
-    from datetime import datetime, timedelta
-
-    from kehu.platform.audit import AuditLog, visible_entries
-    from kehu.platform.pagination import page_number, page_rows
-    from kehu.platform.time import from_china
-
     args, errors = request.args, {}
     query = visible_entries(current_user)
     user_id = args.get("user_id", "")

@@ -6,6 +6,7 @@ allows scripts from this site only. Inline ``style`` attributes stay allowed: pr
 width that way and styles cannot run code. Swagger UI (/api/docs) starts itself with an inline script;
 that page alone allows it.
 """
+from flask import request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -24,7 +25,6 @@ SECURITY_HEADERS = {
 
 def add_security_headers(response):
     """after_request: a handler that set its own header (a download, an embeddable page) keeps it."""
-    from flask import request
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     response.headers.setdefault("Content-Security-Policy",

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import select
 
 from kehu.accounts.models import User, UserSession
-from kehu.app import create_app
 from kehu.cli import cli
 from kehu.extensions import db
 from kehu.platform.time import utcnow
@@ -201,12 +200,9 @@ def test_no_template_has_inline_script():
 
 
 @pytest.fixture(scope="module")
-def proxied_app(kehu_app, kehu_database_url, tmp_path_factory):
+def proxied_app(app_like_the_tests):
     """The app as the documented nginx set-up runs it: one trusted proxy in front."""
-    config = {key: kehu_app.config[key] for key in ("TESTING", "SECRET_KEY", "KEHU_PII_KEY", "KEHU_PASSWORD_PROFILE",
-                                                    "PLUGIN_STATE_TTL", "CELERY")}
-    return create_app({**config, "SQLALCHEMY_DATABASE_URI": kehu_database_url, "KEHU_TRUSTED_PROXIES": 1},
-                      instance_path=str(tmp_path_factory.mktemp("proxied")))
+    return app_like_the_tests("proxied", KEHU_TRUSTED_PROXIES=1)
 
 
 def test_behind_the_proxy_cookies_follow_the_forwarded_scheme(app, make_user, proxied_app):

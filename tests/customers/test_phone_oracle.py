@@ -6,7 +6,6 @@ real number, through the API and the web search, for the customer's own phone an
 """
 import pytest
 
-from kehu.app import create_app
 from kehu.customers.service import add_contact
 from kehu.extensions import db
 from kehu_sdk.testing import empty_redis_database
@@ -60,12 +59,8 @@ def test_a_role_that_sees_phones_finds_customers_by_phone(app, target, client_as
         assert [c["id"] for c in sales.get("/api/v1/customers", query_string={"q": number}).get_json()] == [target.id]
 
 
-def _limited_app(kehu_app, kehu_database_url, tmp_path_factory, **config):
-    base = {key: kehu_app.config[key] for key in ("TESTING", "SECRET_KEY", "KEHU_PII_KEY", "KEHU_PASSWORD_PROFILE",
-                                                  "PLUGIN_STATE_TTL", "CELERY")}
-    return create_app({**base, "SQLALCHEMY_DATABASE_URI": kehu_database_url, "RATELIMIT_ENABLED": True,
-                       "KEHU_SEARCH_RATE_LIMIT": "5 per minute", **config},
-                      instance_path=str(tmp_path_factory.mktemp("limited")))
+def _limited_app(app_like_the_tests, **config):
+    return app_like_the_tests("limited", RATELIMIT_ENABLED=True, KEHU_SEARCH_RATE_LIMIT="5 per minute", **config)
 
 
 def _exhaust(limited_app, app, make_user, api_client_as):
@@ -87,18 +82,16 @@ def _exhaust(limited_app, app, make_user, api_client_as):
     return user
 
 
-def test_searches_are_rate_limited_per_user(app, kehu_app, kehu_database_url, tmp_path_factory, make_user,
-                                            api_client_as):
-    limited = _limited_app(kehu_app, kehu_database_url, tmp_path_factory)
+def test_searches_are_rate_limited_per_user(app, app_like_the_tests, make_user, api_client_as):
+    limited = _limited_app(app_like_the_tests)
     _exhaust(limited, app, make_user, api_client_as)
 
 
 @pytest.mark.integration
-def test_the_limit_counters_live_in_redis_when_configured(app, kehu_app, kehu_database_url, tmp_path_factory,
-                                                          make_user, api_client_as):
+def test_the_limit_counters_live_in_redis_when_configured(app, app_like_the_tests, make_user, api_client_as):
     """Several web processes of one site share their counters through Redis."""
     with empty_redis_database((11, 10, 9, 8)) as (url, client):
-        limited = _limited_app(kehu_app, kehu_database_url, tmp_path_factory, RATELIMIT_STORAGE_URI=url)
+        limited = _limited_app(app_like_the_tests, RATELIMIT_STORAGE_URI=url)
         user = _exhaust(limited, app, make_user, api_client_as)
         keys = [key.decode() for key in client.keys("*")]
         assert any(f"user:{user.id}" in key for key in keys), keys
