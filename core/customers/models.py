@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kehu.customers.phones import PhoneColumnsMixin
 from kehu.customers.pinyin import search_key
+from kehu.customers.search_tokens import SearchTokens, tokens_of
 from kehu.extensions import db
 from kehu.platform.audit import AuditedMixin
 from kehu.platform.columns import TimestampMixin, UTCDateTime
@@ -16,13 +17,15 @@ SCALES = ("large", "medium", "small", "individual")
 
 class Customer(PhoneColumnsMixin, AuditedMixin, TimestampMixin, db.Model):
     __tablename__ = "customer"
-    __audit_exclude__ = ("created_at", "updated_at", "phone_encrypted", "phone_index", "name_pinyin")
+    __audit_exclude__ = ("created_at", "updated_at", "phone_encrypted", "phone_index", "name_pinyin", "search_tokens")
     __audit_collections__ = ("tags",)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(8), default="company", nullable=False)
     name: Mapped[str] = mapped_column(String(200), nullable=False)
-    name_pinyin: Mapped[str] = mapped_column(String(600), default="", nullable=False, index=True)
+    name_pinyin: Mapped[str] = mapped_column(String(600), default="", nullable=False)
+    # the n-grams search finds the customer by (kehu.customers.search); indexed by migration 0006
+    search_tokens: Mapped[list] = mapped_column(SearchTokens, default=list, nullable=False)
     company: Mapped[str | None] = mapped_column(String(200))
     phone_encrypted: Mapped[str | None] = mapped_column(Text)
     phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
@@ -53,9 +56,19 @@ class Customer(PhoneColumnsMixin, AuditedMixin, TimestampMixin, db.Model):
                             cascade="all, delete-orphan", order_by="Contact.id")
 
 
+def _other_company(name, company):
+    return company if company != name else None  # a company's name is usually its company
+
+
 @event.listens_for(Customer.name, "set")
-def _keep_pinyin(target, value, oldvalue, initiator):
+def _keep_search_keys(target, value, oldvalue, initiator):
     target.name_pinyin = search_key(value or "")
+    target.search_tokens = tokens_of(value, _other_company(value, target.company), target.name_pinyin)
+
+
+@event.listens_for(Customer.company, "set")
+def _keep_company_tokens(target, value, oldvalue, initiator):
+    target.search_tokens = tokens_of(target.name, _other_company(target.name, value), target.name_pinyin)
 
 
 class Contact(PhoneColumnsMixin, AuditedMixin, TimestampMixin, db.Model):
