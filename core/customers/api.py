@@ -1,18 +1,19 @@
 """Customers and their contacts."""
-from flask import request
+from flask import after_this_request, request
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_smorest import Blueprint, abort
 
 from kehu.customers.models import Contact
-from kehu.customers.query import FilterInvalid, customer_select, filter_fields, filter_from_args, visible_customer
+from kehu.customers.query import (FilterInvalid, cursor_after, customer_select, filter_fields, filter_from_args,
+                                  visible_customer)
 from kehu.customers.schemas import (ContactSchema, CustomerDetailSchema, CustomerListArgs, CustomerPatchSchema,
                                     CustomerSchema, FilterFieldsSchema)
 from kehu.customers.service import (CustomerInvalid, add_contact, create_customer, delete_contact, delete_customer,
                                     update_contact, update_customer)
 from kehu.extensions import db
-from kehu.platform.pagination import page_of
+from kehu.platform.pagination import CursorInvalid, count_of, decode_cursor, page_of, say_estimated
 from kehu.platform.permissions import require
 
 blp = Blueprint("customers", __name__, url_prefix="/customers", description="Customers (companies and persons)")
@@ -39,8 +40,11 @@ class Customers(MethodView):
     @blp.arguments(CustomerListArgs, location="query", as_kwargs=False)
     @blp.response(200, CustomerSchema(many=True))
     @blp.paginate()
-    def get(self, _args, pagination_parameters):
+    def get(self, args, pagination_parameters):
         """List customers the caller may see, filtered and sorted.
+
+        Totals above 10,000 are estimates (`X-Total-Estimated: true`). A full page carries `X-Next-Cursor`:
+        pass it as `cursor` for the next page without OFFSET (deep pages, exports).
 
         Custom fields filter as `extra.<field>=value` (also `extra.<field>__gte=` and `__gt`, `__lt`,
         `__lte` for numbers and dates, `__contains` for text); plugin facts as `fact=name:op:value[:days]`.
@@ -49,7 +53,21 @@ class Customers(MethodView):
             filters = filter_from_args(request.args)  # also reads extra.* (not expressible in the spec)
         except FilterInvalid as exc:
             abort(422, message="invalid filter", messages={"query": exc.errors})
-        return page_of(customer_select(filters, current_user), pagination_parameters)
+        if not args.get("cursor"):
+            rows = page_of(customer_select(filters, current_user), pagination_parameters)
+        else:
+            try:
+                after = decode_cursor(args["cursor"], filters.sort)
+            except CursorInvalid:
+                abort(422, message="invalid cursor", messages={"query": {"cursor": [_("翻页游标无效：请从第一页重新开始")]}})
+            pagination_parameters.item_count = count_of(customer_select(filters, current_user))
+            say_estimated(pagination_parameters.item_count)
+            rows = list(db.session.scalars(customer_select(filters, current_user, after)
+                                           .limit(pagination_parameters.page_size)))
+        if len(rows) == pagination_parameters.page_size:
+            next_cursor = cursor_after(filters, rows[-1])
+            after_this_request(lambda response: response.headers.set("X-Next-Cursor", next_cursor) or response)
+        return rows
 
     @require("customer.create")
     @blp.arguments(CustomerSchema)

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from flask import current_app
 from flask_babel import gettext as _
 from marshmallow import EXCLUDE, ValidationError, fields as ma_fields
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, tuple_
 
 from kehu.custom_fields.query import ConditionInvalid, declared_fields, extra_criterion, ops_for
 from kehu.customers import phones, regions, search
@@ -20,6 +20,7 @@ from kehu.customers.models import Contact, Customer
 from kehu.customers.schemas import CustomerListArgs
 from kehu.extensions import db
 from kehu.platform.json_schema import field_kind
+from kehu.platform.pagination import encode_cursor
 from kehu.platform.permissions import scope_criterion
 from kehu.tags.models import Tag, customer_tags
 
@@ -109,12 +110,23 @@ def criteria(filters: CustomerFilter, user) -> list:
     return found
 
 
-def customer_select(filters: CustomerFilter, user):
-    """SELECT of customers matching ``filters`` for ``user``, sorted (id breaks ties)."""
+def customer_select(filters: CustomerFilter, user, after: tuple | None = None):
+    """SELECT of customers matching ``filters`` for ``user``, sorted (id breaks ties); ``after`` is a
+    keyset cursor's (sort value, id): only the rows after that one, so deep pages need no OFFSET."""
     descending = filters.sort.startswith("-")
     column = SORTS[filters.sort.lstrip("-")]
     order = [column.desc(), Customer.id.desc()] if descending else [column.asc(), Customer.id.asc()]
-    return select(Customer).where(and_(*criteria(filters, user))).order_by(*order)
+    found = criteria(filters, user)
+    if after is not None:
+        keys, values = tuple_(column, Customer.id), tuple_(*after)
+        found.append(keys < values if descending else keys > values)
+    return select(Customer).where(and_(*found)).order_by(*order)
+
+
+def cursor_after(filters: CustomerFilter, customer: Customer) -> str:
+    """The keyset cursor of the rows after ``customer`` in the list sorted by ``filters.sort``."""
+    value = getattr(customer, SORTS[filters.sort.lstrip("-")].key)
+    return encode_cursor(filters.sort, value, customer.id)
 
 
 def visible_customer(customer_id: int, user):
@@ -305,6 +317,7 @@ def filter_from_args(args: Mapping) -> CustomerFilter:
         except FilterInvalid as exc:
             errors.setdefault("fact", []).extend(exc.errors["fact"])
     loaded.pop("fact", None)
+    loaded.pop("cursor", None)  # where the page starts, not which customers
     if errors:
         raise FilterInvalid(errors)
     return CustomerFilter(**loaded, extra=extra, facts=facts)

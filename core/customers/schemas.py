@@ -149,6 +149,9 @@ class CustomerListArgs(Schema):
     created_to = Moment()
     sort = fields.String(load_default="-created_at",
                          validate=validate.OneOf([s for k in SORT_KEYS for s in (k, f"-{k}")]))
+    cursor = Text(validate=validate.Length(1, 600), metadata={
+        "description": "keyset cursor from a previous page's `X-Next-Cursor` header: the page after that one "
+                       "(`page` is then ignored), as fast at row 1,000,000 as at row 50; same filters and sort"})
     fact = fields.List(Text(validate=validate.Length(5, 200)), metadata={
         "description": "plugin fact `name:op:value[:days]` (op: eq, gt, gte, lt, lte), e.g. "
                        "`erp_order_count:gt:3:90` = more than 3 orders in the last 90 days; repeatable. "

@@ -3,6 +3,7 @@
 Jinja + htmx + Bootstrap + ECharts, all served locally. Domains bring their own blueprints, templates
 and filters; this package holds only what every page uses.
 """
+from babel.numbers import format_compact_decimal
 from flask import current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _, lazy_gettext as _l
 from flask_login import current_user
@@ -58,10 +59,17 @@ def favicon():
     return current_app.send_static_file("favicon.svg"), 200, {"Cache-Control": "public, max-age=86400"}
 
 
+def about(count: int) -> str:
+    """A large number the way people say it, to two figures: 1,234,567 is "120万" (en "1.2M")."""
+    rounded = int(float(f"{int(count):.2g}"))
+    return format_compact_decimal(rounded, locale=get_locale(), fraction_digits=1)
+
+
 def register_web(app):
     app.context_processor(_template_globals)
     app.add_url_rule("/favicon.ico", "favicon", favicon)
     app.add_template_filter(china_time, "localtime")
+    app.add_template_filter(about, "about")
     app.add_template_filter(lambda text: Markup(text or ""), "plugin_html")
     app.jinja_env.globals["request_path"] = lambda: request.full_path.rstrip("?")
     app.register_error_handler(CSRFError, csrf_expired)
