@@ -7,6 +7,7 @@ from kehu.custom_fields.query import get_schema
 from kehu.custom_fields.service import validate_extra
 from kehu.customers.models import Contact, Customer
 from kehu.extensions import db
+from kehu.platform.session import commit_as_written
 from kehu.platform.time import utcnow
 from kehu.tags.service import UnknownTags, resolve_tags
 
@@ -111,11 +112,11 @@ def create_customer(data: dict, user) -> Customer:
     data.setdefault("team_id", user.team_id)
     _check_team(data, user)
     _check_extra(None, data)
-    customer = Customer(extra={})
+    customer = Customer(extra={}, contacts=[], tags=[])
     _plugin_errors(None, data)
     _apply(customer, data, user)
     db.session.add(customer)
-    db.session.commit()
+    commit_as_written(db.session)
     return customer
 
 
@@ -128,7 +129,7 @@ def update_customer(customer: Customer, data: dict, user) -> Customer:
     _check_extra(customer, data)
     _plugin_errors(customer, data)
     _apply(customer, data, user)
-    db.session.commit()
+    commit_as_written(db.session)
     return customer
 
 

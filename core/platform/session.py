@@ -40,3 +40,15 @@ def announce(session, signal, **kwargs):
 def after_commit(session, callback) -> None:
     """Run ``callback()`` once after the session's transaction commits (once however often it is asked)."""
     session.info.setdefault(AFTER_COMMIT, {})[callback] = None
+
+
+def commit_as_written(scoped_session) -> None:
+    """Commit without expiring what the session holds: for a write whose response shows the rows it
+    just wrote. Their state as flushed is what the database holds (ids and Python-side defaults come
+    back from the INSERT), so reloading them would cost a query per row and relationship."""
+    session = scoped_session()
+    session.expire_on_commit = False
+    try:
+        scoped_session.commit()
+    finally:
+        session.expire_on_commit = True
