@@ -5,8 +5,9 @@ for the one- and two-character queries Chinese users type most (王, 张伟, 鸿
 carries ``search_tokens`` (``search_tokens.py``): each Chinese character and each pair of
 neighbouring characters of its name and company, and the pairs and triples of Latin letters and
 digits (pinyin, "ABC", "365"). A query word becomes the tokens every match must contain; the index
-(a GIN array on PostgreSQL, an FTS5 table on SQLite: migration 0006) narrows the rows, and the
-original ``ILIKE`` on those few rows keeps the exact meaning of "contains".
+(a GIN array on PostgreSQL, an FTS5 table on SQLite: migration 0006) finds the rows. A word that is
+one token (王, 张伟, zhw) is answered by the index alone; for longer words the original ``ILIKE`` on
+the few rows found keeps the exact meaning of "contains".
 
 Phone numbers do not go through tokens: four digits match the last-four column and a full number
 the blind index of the customer's and its contacts' phones, as one indexed lookup of ids.
@@ -18,7 +19,7 @@ from sqlalchemy import ARRAY, Text, and_, bindparam, func, literal_column, or_, 
 
 from kehu.customers import phones
 from kehu.customers.models import Contact, Customer
-from kehu.customers.search_tokens import normalized, query_tokens
+from kehu.customers.search_tokens import normalized, query_tokens, tokens_decide
 
 _PHONE_LIKE = re.compile(r"^[\d\s+\-()０-９]{4,}$")
 MAX_WORDS = 8  # "曲阜 化工" is two words; nobody types nine, and each costs an index probe
@@ -42,7 +43,11 @@ def word_criterion(word: str, dialect: str):
         options.append(Customer.name_pinyin.contains(compact, autoescape=True))
     contains = or_(*options)
     tokens = query_tokens(word)
-    return and_(_tokens_match(tokens, dialect), contains) if tokens else contains
+    if not tokens:
+        return contains
+    if tokens_decide(word):  # the index alone answers: no ILIKE over thousands of 王
+        return _tokens_match(tokens, dialect)
+    return and_(_tokens_match(tokens, dialect), contains)
 
 
 def _digits(q: str) -> str:

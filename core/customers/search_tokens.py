@@ -52,6 +52,17 @@ def tokens_of(*texts: str | None) -> list[str]:
     return sorted(found)
 
 
+def tokens_decide(word: str) -> bool:
+    """Whether having the token of ``word`` already means containing it: a word that is one token
+    (a Chinese character, any two characters, three Latin letters or digits). Longer words are
+    several tokens that may sit apart ("王建" and "建国" in "王建和建国"), so ILIKE checks them."""
+    runs = [run for run in SEPARATORS.split(normalized(word)) if run]
+    if len(runs) != 1 or runs[0] != (word or "").strip().lower():
+        return False
+    run = runs[0]
+    return (len(run) == 1 and bool(_CJK.match(run))) or len(run) == 2 or (len(run) == 3 and run.isascii())
+
+
 def query_tokens(word: str) -> list[str]:
     """The tokens every customer containing ``word`` has; [] when the index cannot narrow (one Latin
     letter, punctuation only): then the word is matched by ILIKE alone."""

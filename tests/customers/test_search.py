@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 from kehu.customers import search
 from kehu.customers.models import Customer
 from kehu.customers.query import CustomerFilter, criteria
-from kehu.customers.search_tokens import query_tokens, tokens_of
+from kehu.customers.search_tokens import query_tokens, tokens_decide, tokens_of
 from kehu.extensions import db
 
 GEN = Path(__file__).resolve().parents[3] / "shared" / "tools" / "gen_customers.py"
@@ -107,3 +107,7 @@ def test_query_tokens_are_what_every_match_has():
     assert query_tokens("w") == []  # one Latin letter: the index cannot narrow, ILIKE alone decides
     assert set(query_tokens("王建国")) <= set(tokens_of("济宁王建国商行"))
     assert set(query_tokens("ＡＢＣ")) <= set(tokens_of("abc公司"))  # full-width is half-width
+    # one token is the whole answer; several tokens may sit apart, so ILIKE checks them
+    assert [tokens_decide(w) for w in ("王", "张伟", "zhw", "zs", "a座")] == [True] * 5
+    assert [tokens_decide(w) for w in ("王建国", "wang", "w", "A-1", "Ａb")] == [False] * 5
+    assert set(query_tokens("王建国")) <= set(tokens_of("王建和建国"))  # why: the pairs, apart
