@@ -47,7 +47,7 @@ class Customer(PhoneColumnsMixin, AuditedMixin, TimestampMixin, db.Model):
     consent_email: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     consent_phone: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     consent_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # indexed where set: migration 0006
 
     owner = relationship("User", lazy="joined")
     team = relationship("Team", lazy="joined")

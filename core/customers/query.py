@@ -67,7 +67,7 @@ class CustomerFilter:
 def _tags_criterion(names: list[str], mode: str):
     tagged = (select(customer_tags.c.customer_id)
               .join(Tag, Tag.id == customer_tags.c.tag_id).where(Tag.name.in_(names)))
-    if mode == "any":
+    if mode == "any" or len(set(names)) == 1:  # one tag needs no count of distinct tags per customer
         return Customer.id.in_(tagged)
     having_all = tagged.group_by(customer_tags.c.customer_id).having(
         func.count(func.distinct(Tag.id)) == len(set(names)))

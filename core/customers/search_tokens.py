@@ -63,18 +63,25 @@ def tokens_decide(word: str) -> bool:
     return (len(run) == 1 and bool(_CJK.match(run))) or len(run) == 2 or (len(run) == 3 and run.isascii())
 
 
+def _tiling(run: str, size: int) -> set[str]:
+    """The n-grams of ``run`` side by side, the last flush with its end: "hongda" → hon, gda.
+    Together they cover the word, and the index intersects two lists instead of four (overlapping
+    n-grams add little: the ILIKE re-check decides anyway, and every list makes the planner's
+    estimate of the rows more wrong, as if the n-grams were independent)."""
+    starts = set(range(0, len(run) - size + 1, size)) | {len(run) - size}
+    return {run[i:i + size] for i in starts}
+
+
 def query_tokens(word: str) -> list[str]:
-    """The tokens every customer containing ``word`` has; [] when the index cannot narrow (one Latin
+    """Tokens every customer containing ``word`` has; [] when the index cannot narrow (one Latin
     letter, punctuation only): then the word is matched by ILIKE alone."""
     needed: set[str] = set()
     for run in SEPARATORS.split(normalized(word)):
         if len(run) == 1:
             if _CJK.match(run):
                 needed.add(run)
-        elif len(run) == 2 or not run.isascii():
-            needed.update(run[i:i + 2] for i in range(len(run) - 1))
-        else:
-            needed.update(run[i:i + 3] for i in range(len(run) - 2))
+        elif run:
+            needed |= _tiling(run, 3 if len(run) > 2 and run.isascii() else 2)
     return sorted(needed)
 
 
