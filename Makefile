@@ -2,6 +2,7 @@
 #   make run    install, migrate, load demo data (empty database only), start web + worker
 #   make test   install, run the tests on SQLite, then again on PostgreSQL when it is reachable
 #   make clean  remove .venv, node_modules, instance (the local database!) and copied vendor files
+#   make bench-quick  the benchmark suite's quick mode (bench/README.md): fails when a goal is missed
 #
 # Re-installs happen only when their inputs change (stamp files in .venv and node_modules).
 
@@ -35,7 +36,7 @@ EXAMPLE_PLUGIN := examples/kehu-plugin-delivery
 EXAMPLE_SITE := build/example-plugins
 EXAMPLE_PYTEST = PYTHONPATH=$(CURDIR)/$(EXAMPLE_SITE) $(CURDIR)/$(VENV_PY) -P -m pytest -q
 
-.PHONY: run test install clean translations
+.PHONY: run test install clean translations bench-quick
 
 # UI translations: Chinese is the source language; English lives in core/translations/en.
 # The compiled .mo is committed (a fresh clone and a wheel work without a build step) and
@@ -71,6 +72,11 @@ test: install
 		echo "SKIPPED PostgreSQL run: $$reason"; \
 	fi; \
 	exit $$failed
+
+# 1k and 10k customers on SQLite, about a minute: write path, plugin overhead, memory, and list and
+# dashboard scaling (10k over 1k); exit code 1 with a line per missed goal.
+bench-quick: install
+	$(VENV_PY) bench/run.py --quick
 
 # Prints why PostgreSQL is unusable (and exits 1), or exits 0 when a connection works.
 define PG_PROBE_SCRIPT
