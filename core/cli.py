@@ -14,6 +14,7 @@ from kehu.accounts.models import User
 from kehu.accounts.service import create_user, ensure_default_roles, grant_plugin_defaults
 from kehu.app import create_app, warn_key_layout
 from kehu.custom_fields.service import sync_plugin_schemas
+from kehu.customers.service import rebuild_counts
 from kehu.extensions import db
 from kehu.platform.audit import acting_as
 from kehu.plugins import migrations as plugin_migrations
@@ -81,6 +82,19 @@ def db_current():
     for plugin in _manager().installed.values():
         if plugin.migrations_dir:
             click.echo(f"{plugin.name}: {', '.join(sorted(plugin_migrations.current_heads(plugin))) or '-'}")
+
+
+# dashboard -------------------------------------------------------------------------------
+@cli.group("dashboard")
+def dashboard_group():
+    """The dashboard's figures."""
+
+
+@dashboard_group.command("rebuild-counts")
+def dashboard_rebuild_counts():
+    """Count every customer afresh into the table the dashboard reads (triggers keep it exact; this is
+    for recovery, e.g. after restoring a dump without it). On PostgreSQL customer writes wait meanwhile."""
+    click.echo(f"customer counts rebuilt: {rebuild_counts()} customers counted")
 
 
 # plugins ---------------------------------------------------------------------------------

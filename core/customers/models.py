@@ -1,7 +1,7 @@
 """Customers (companies and persons) and their contacts."""
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, event
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, Text, event, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from kehu.customers.phones import PhoneColumnsMixin
@@ -10,6 +10,7 @@ from kehu.customers.search_tokens import SearchTokens, tokens_of
 from kehu.extensions import db
 from kehu.platform.audit import AuditedMixin
 from kehu.platform.columns import TimestampMixin, UTCDateTime
+from kehu.platform.time import china_month
 
 KINDS = ("company", "person")
 STATUSES = ("lead", "potential", "intent", "customer", "lost")
@@ -54,6 +55,37 @@ class Customer(PhoneColumnsMixin, AuditedMixin, TimestampMixin, db.Model):
     tags = relationship("Tag", secondary="customer_tag", lazy="selectin", order_by="Tag.name")
     contacts = relationship("Contact", back_populates="customer", lazy="selectin",
                             cascade="all, delete-orphan", order_by="Contact.id")
+
+
+class CustomerCount(db.Model):
+    """How many live customers share a key (a China month, county, industry or status) per owner and team.
+
+    Database triggers on ``customer`` keep it exact in the writing transaction, whatever writes
+    (ORM, bulk inserts, raw SQL): migration 0007 creates them; ``service.rebuild_counts`` refills it.
+    ``key`` is "" and ``owner_id``/``team_id`` 0 for none, so that upserts match on every database.
+    """
+
+    __tablename__ = "customer_count"
+
+    dimension: Mapped[str] = mapped_column(String(12), primary_key=True)  # a key of counted_keys()
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    owner_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    team_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    count: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+def counted_keys(dialect_name: str) -> dict:
+    """``{dimension: SQL}``: the key under which a customer row is counted, as the triggers compute it."""
+    return {
+        "month": func.coalesce(china_month(Customer.created_at, dialect_name), ""),
+        "county": func.coalesce(Customer.region_code, ""),
+        "industry": func.coalesce(Customer.industry, ""),
+        "status": Customer.status,
+    }
+
+
+# customer's triggers write customer_count: it is created before customer and emptied after it
+Customer.__table__.add_is_dependent_on(CustomerCount.__table__)
 
 
 def _other_company(name, company):

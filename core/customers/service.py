@@ -1,11 +1,12 @@
 """Creating, changing and deleting customers: the rules shared by the API, web UI and imports."""
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import func, insert, literal, select, text
 
 from kehu.accounts.models import Team, User
 from kehu.custom_fields.query import get_schema
 from kehu.custom_fields.service import validate_extra
-from kehu.customers.models import Contact, Customer
+from kehu.customers.models import Contact, Customer, CustomerCount, counted_keys
 from kehu.extensions import db
 from kehu.platform.session import commit_as_written
 from kehu.platform.time import utcnow
@@ -159,3 +160,27 @@ def delete_contact(contact: Contact) -> None:
     db.session.delete(contact)
     db.session.commit()
     db.session.refresh(customer)  # its contacts list, for the page that shows it next
+
+
+# counts ----------------------------------------------------------------------------------------
+def rebuild_counts() -> int:
+    """Count every live customer afresh into ``customer_count``; returns how many were counted.
+
+    The triggers keep the counts exact; this is for recovery (a dump restored without the counts, a
+    write made with triggers disabled). One transaction; on PostgreSQL customer writes wait until it
+    commits (a write between the delete and the refill would be counted twice or not at all).
+    """
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        db.session.execute(text("LOCK TABLE customer IN SHARE MODE"))
+    db.session.execute(CustomerCount.__table__.delete())
+    owner, team = func.coalesce(Customer.owner_id, 0), func.coalesce(Customer.team_id, 0)
+    for dimension, key in counted_keys(dialect).items():
+        db.session.execute(insert(CustomerCount).from_select(
+            ["dimension", "key", "owner_id", "team_id", "count"],
+            select(literal(dimension), key, owner, team, func.count())
+            .where(Customer.deleted_at.is_(None)).group_by(key, owner, team)))
+    counted = db.session.scalar(select(func.coalesce(func.sum(CustomerCount.count), 0))
+                                .where(CustomerCount.dimension == "status"))
+    db.session.commit()
+    return counted

@@ -1,28 +1,43 @@
-"""The dashboard's figures, each counting only the customers the user may see."""
+"""The dashboard's figures, each counting only the customers the user may see.
+
+They are read from ``customer_count`` (kept by triggers on ``customer``: a few thousand rows however
+many customers there are) with the user's record scope. A count table cannot apply the criteria a
+plugin adds to customer queries (hook ``customer_query_filters``), so while a plugin adds some for
+the user the figures are counted directly on ``customer``, as the customer list would count them.
+"""
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from kehu.customers import regions
-from kehu.customers.models import Customer
-from kehu.customers.query import CustomerFilter, criteria
+from kehu.customers.models import Customer, CustomerCount, counted_keys
+from kehu.customers.query import CustomerFilter, criteria, plugin_criteria
 from kehu.extensions import db
 from kehu.interactions.models import Interaction
-from kehu.platform.time import CHINA_TZ_NAME, china_now
+from kehu.platform.permissions import scope_criterion
+from kehu.platform.time import china_now
 from kehu.web import labels
 
 GROWTH_MONTHS = 12
 TOP_COUNTIES = 15
 
 
-def _visible(user):
-    return criteria(CustomerFilter(), user)
+def counts(user, dimension: str) -> dict[str, int]:
+    """``{key: customers}`` of one dimension of ``customer_count`` ("" is none), within ``user``'s view."""
+    if plugin_criteria(user):
+        found = _direct_counts(user, dimension)
+    else:
+        found = dict(db.session.execute(
+            select(CustomerCount.key, func.sum(CustomerCount.count))
+            .where(CustomerCount.dimension == dimension,
+                   scope_criterion(user, CustomerCount.owner_id, CustomerCount.team_id))
+            .group_by(CustomerCount.key)).all())
+    return {key: int(n) for key, n in found.items() if n}
 
 
-def _month_of(column):
-    """``YYYY-MM`` of a timestamp, in China time (users read months as local months)."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return func.to_char(func.timezone(CHINA_TZ_NAME, column), "YYYY-MM")
-    return func.strftime("%Y-%m", column, "+8 hours")  # China keeps UTC+8 all year
+def _direct_counts(user, dimension: str) -> dict[str, int]:
+    key = counted_keys(db.session.get_bind().dialect.name)[dimension]
+    return dict(db.session.execute(
+        select(key, func.count(Customer.id)).where(*criteria(CustomerFilter(), user)).group_by(key)).all())
 
 
 def _months(count: int) -> list[str]:
@@ -37,24 +52,25 @@ def _months(count: int) -> list[str]:
 
 def growth(user) -> dict:
     months = _months(GROWTH_MONTHS)
-    month = _month_of(Customer.created_at)
-    counts = dict(db.session.execute(
-        select(month, func.count(Customer.id)).where(*_visible(user)).group_by(month)).all())
-    before = sum(n for m, n in counts.items() if m < months[0])
+    by_month = counts(user, "month")
+    before = sum(n for m, n in by_month.items() if m < months[0])
     new, total, running = [], [], before
     for m in months:
-        running += counts.get(m, 0)
-        new.append(counts.get(m, 0))
+        running += by_month.get(m, 0)
+        new.append(by_month.get(m, 0))
         total.append(running)
     return {"months": months, "new": new, "total": total}
 
 
+def _largest_first(found: dict[str, int]) -> list[tuple[str, int]]:
+    return sorted(found.items(), key=lambda item: (-item[1], item[0]))
+
+
 def by_county(user) -> list[dict]:
-    rows = db.session.execute(
-        select(Customer.region_code, func.count(Customer.id)).where(*_visible(user), Customer.region_code.is_not(None))
-        .group_by(Customer.region_code).order_by(func.count(Customer.id).desc(), Customer.region_code)
-        .limit(TOP_COUNTIES)).all()
-    return [{"code": code, "name": _county_name(code), "count": count} for code, count in rows]
+    found = counts(user, "county")
+    found.pop("", None)
+    return [{"code": code, "name": _county_name(code), "count": count}
+            for code, count in _largest_first(found)[:TOP_COUNTIES]]
 
 
 def _county_name(code: str) -> str:
@@ -64,23 +80,19 @@ def _county_name(code: str) -> str:
 
 
 def by_industry(user) -> list[dict]:
-    rows = db.session.execute(
-        select(Customer.industry, func.count(Customer.id)).where(*_visible(user))
-        .group_by(Customer.industry).order_by(func.count(Customer.id).desc())).all()
-    return [{"code": code, "name": str(labels.label(labels.INDUSTRIES, code)) if code else _("未填写"),
-             "count": count} for code, count in rows]
+    return [{"code": code or None, "name": str(labels.label(labels.INDUSTRIES, code)) if code else _("未填写"),
+             "count": count} for code, count in _largest_first(counts(user, "industry"))]
 
 
 def funnel(user) -> dict:
-    counts = dict(db.session.execute(
-        select(Customer.status, func.count(Customer.id)).where(*_visible(user)).group_by(Customer.status)).all())
-    stages = [{"code": s, "name": str(labels.CUSTOMER_STATUSES[s]), "count": counts.get(s, 0)}
+    found = counts(user, "status")
+    stages = [{"code": s, "name": str(labels.CUSTOMER_STATUSES[s]), "count": found.get(s, 0)}
               for s in labels.FUNNEL_STATUSES]
-    return {"stages": stages, "lost": counts.get("lost", 0)}
+    return {"stages": stages, "lost": found.get("lost", 0)}
 
 
 def total_customers(user) -> int:
-    return db.session.scalar(select(func.count(Customer.id)).where(*_visible(user)))
+    return sum(counts(user, "status").values())  # every customer has exactly one status
 
 
 def planned_count(user) -> int:

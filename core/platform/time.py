@@ -2,6 +2,8 @@
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func
+
 CHINA_TZ = ZoneInfo("Asia/Shanghai")
 CHINA_TZ_NAME = "Asia/Shanghai"
 
@@ -33,6 +35,17 @@ def china_time(moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     """``moment`` as people in China read it ("" for None): the template filter ``localtime``."""
     local = to_china(moment)
     return local.strftime(fmt) if local else ""
+
+
+def china_month(column, dialect_name: str):
+    """SQL for the ``YYYY-MM`` of a timestamp column in China time (people read months as local ones).
+
+    SQLite holds UTC as text ("2025-12-31 16:30:00.000000"); China keeps UTC+8 all year. Triggers that
+    count customers by month (migration 0007) write the same expression in SQL: change both together.
+    """
+    if dialect_name == "postgresql":
+        return func.to_char(func.timezone(CHINA_TZ_NAME, column), "YYYY-MM")
+    return func.strftime("%Y-%m", column, "+8 hours")
 
 
 def from_china(moment: datetime) -> datetime:

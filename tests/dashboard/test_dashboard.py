@@ -4,6 +4,7 @@ from datetime import datetime, timezone
 from kehu.customers.models import Customer
 from kehu.dashboard import query
 from kehu.extensions import db
+from kehu.platform.time import china_month
 
 
 def test_figures_follow_the_users_scope(make_user, make_customer, web_client_as):
@@ -22,5 +23,6 @@ def test_a_customer_made_at_new_year_counts_in_chinas_january(make_user, make_cu
     customer = make_customer(owner=admin)
     customer.created_at = datetime(2025, 12, 31, 16, 30, tzinfo=timezone.utc)  # 2026-01-01 00:30 in Jining
     db.session.commit()
-    month = query._month_of(Customer.created_at)
+    month = china_month(Customer.created_at, db.session.get_bind().dialect.name)
     assert db.session.scalar(db.select(month).where(Customer.id == customer.id)) == "2026-01"
+    assert query.counts(admin, "month") == {"2026-01": 1}  # what the triggers computed
