@@ -7,13 +7,13 @@ from flask_smorest import Blueprint, abort
 
 from kehu.customers.models import Contact
 from kehu.customers.query import (FilterInvalid, cursor_after, customer_select, filter_fields, filter_from_args,
-                                  visible_customer)
+                                  known_total, visible_customer)
 from kehu.customers.schemas import (ContactSchema, CustomerDetailSchema, CustomerListArgs, CustomerPatchSchema,
                                     CustomerSchema, FilterFieldsSchema)
 from kehu.customers.service import (CustomerInvalid, add_contact, create_customer, delete_contact, delete_customer,
                                     update_contact, update_customer)
 from kehu.extensions import db
-from kehu.platform.pagination import CursorInvalid, count_of, decode_cursor, page_of, say_estimated
+from kehu.platform.pagination import CursorInvalid, Total, count_of, decode_cursor, page_of, say_estimated
 from kehu.platform.permissions import require
 
 blp = Blueprint("customers", __name__, url_prefix="/customers", description="Customers (companies and persons)")
@@ -54,13 +54,16 @@ class Customers(MethodView):
         except FilterInvalid as exc:
             abort(422, message="invalid filter", messages={"query": exc.errors})
         if not args.get("cursor"):
-            rows = page_of(customer_select(filters, current_user), pagination_parameters)
+            rows = page_of(customer_select(filters, current_user), pagination_parameters,
+                           known_total(filters, current_user))
         else:
             try:
                 after = decode_cursor(args["cursor"], filters.sort)
             except CursorInvalid:
                 abort(422, message="invalid cursor", messages={"query": {"cursor": [_("翻页游标无效：请从第一页重新开始")]}})
-            pagination_parameters.item_count = count_of(customer_select(filters, current_user))
+            total = known_total(filters, current_user)
+            pagination_parameters.item_count = count_of(customer_select(filters, current_user)) \
+                if total is None else Total(total)
             say_estimated(pagination_parameters.item_count)
             rows = list(db.session.scalars(customer_select(filters, current_user, after)
                                            .limit(pagination_parameters.page_size)))

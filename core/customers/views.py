@@ -13,7 +13,7 @@ from kehu.accounts.models import User
 from kehu.custom_fields import query as custom_fields
 from kehu.customers import phones, regions, service
 from kehu.customers.models import Contact, Customer, CustomerCount
-from kehu.customers.query import FilterInvalid, customer_select, filter_from_args, visible_customer
+from kehu.customers.query import FilterInvalid, customer_select, filter_from_args, known_total, visible_customer
 from kehu.customers.schemas import ContactSchema, CustomerPatchSchema, CustomerSchema
 from kehu.customers.service import CustomerInvalid, create_customer, delete_customer, update_customer
 from kehu.extensions import db
@@ -150,7 +150,8 @@ def customer_list():
         filters, errors = None, field_errors(exc.errors)
     customers, total, page = [], 0, page_number(request.args.get("page"))
     if filters is not None:
-        customers, total = page_rows(customer_select(filters, current_user), page, PAGE_SIZE)
+        customers, total = page_rows(customer_select(filters, current_user), page, PAGE_SIZE,
+                                     known_total(filters, current_user))
     pages = max(1, -(-total // PAGE_SIZE))
     context = {
         "customers": customers, "total": total, "page": page, "pages": pages,

@@ -58,8 +58,8 @@ def _planner_rows(query) -> int:
 
 
 def count_of(query) -> Total:
-    """The number of rows of ``query``: exact up to EXACT_COUNT_LIMIT, estimated above on PostgreSQL
-    (SQLite, the embedded default for small firms, has no estimate and counts them all).
+    """The number of rows of ``query``: exact up to EXACT_COUNT_LIMIT, estimated above on PostgreSQL;
+    SQLite has no estimate, so above the limit it says only "more than" (``at_least``).
 
     A count stops at EXACT_COUNT_LIMIT + 1 rows, but finding them can mean reading 100,000 rows
     when one in a hundred matches; so a planner's estimate above TRUSTED_ESTIMATE is taken as it
@@ -73,8 +73,6 @@ def count_of(query) -> Total:
     capped = db.session.scalar(select(func.count()).select_from(rows.limit(EXACT_COUNT_LIMIT + 1).subquery()))
     if capped <= EXACT_COUNT_LIMIT:
         return Total(capped)
-    if not postgres:
-        return Total(db.session.scalar(select(func.count()).select_from(rows.subquery())))
     return Total.estimate(max(estimate, capped), at_least=estimate < capped)
 
 
@@ -94,16 +92,18 @@ def _page(query, total: Total):
     million rows for 58 matches, or fetching and sorting 27,000 matches to show the newest 50. So
     a set counted in full (at most EXACT_COUNT_LIMIT rows) is fetched through the filter's index
     and sorted, and a larger one by walking the sort index."""
+    large = total.estimated or total > EXACT_COUNT_LIMIT
     if db.session.get_bind().dialect.name != "postgresql":
         return list(db.session.scalars(query))
-    scans = ("enable_bitmapscan", "enable_seqscan") if total.estimated else ("enable_indexscan",)
+    scans = ("enable_bitmapscan", "enable_seqscan") if large else ("enable_indexscan",)
     with _planner_without(*scans):
         return list(db.session.scalars(query))
 
 
-def page_rows(query, page: int, page_size: int) -> tuple[list, Total]:
-    """(the rows of page ``page`` (from 1), the total) of ``query``."""
-    total = count_of(query)
+def page_rows(query, page: int, page_size: int, total: int | None = None) -> tuple[list, Total]:
+    """(the rows of page ``page`` (from 1), the total) of ``query``; ``total`` when the caller knows it
+    exactly without counting (an unfiltered list, from a table of counts)."""
+    total = count_of(query) if total is None else Total(total)
     first = (page - 1) * page_size
     if first >= total and not total.estimated:
         return [], total  # past the end
@@ -119,9 +119,9 @@ def say_estimated(total: Total):
             return response
 
 
-def page_of(query, pagination_parameters):
+def page_of(query, pagination_parameters, total: int | None = None):
     """Set the total for the X-Pagination header (and X-Total-Estimated) and return the page's rows."""
-    rows, total = page_rows(query, pagination_parameters.page, pagination_parameters.page_size)
+    rows, total = page_rows(query, pagination_parameters.page, pagination_parameters.page_size, total)
     pagination_parameters.item_count = total
     say_estimated(total)
     return rows
