@@ -42,6 +42,8 @@ def _arguments():
     parser.add_argument("--profile", action="store_true", help="write a cProfile of the write path to "
                                                                 "bench/profile-write.txt (largest size)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes for the load's transform")
+    parser.add_argument("--cases", help="only these case groups, comma-separated (search, list, dashboard, plugins, "
+                                           "write, memory); goals needing the others are not checked")
     parser.add_argument("--seed", type=int, default=7, help="gen_customers.py seed of the loaded customers")
     args = parser.parse_args()
     args.sizes = list(QUICK_ROWS) if args.quick else [int(n.replace("_", "")) for n in args.rows.split(",")]
@@ -145,6 +147,8 @@ def main():
             print(f"{rows:,}: loaded in {loaded.seconds:.1f} s ({loaded.rows_per_s:.0f} rows/s)", flush=True)
             results[rows] = []
             for name, run in _cases(site, args, rows):
+                if args.cases and name not in args.cases.split(","):
+                    continue
                 began = time.perf_counter()
                 results[rows] += run()
                 print(f"{rows:,}: {name} done in {time.perf_counter() - began:.1f} s", flush=True)

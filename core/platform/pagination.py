@@ -3,7 +3,7 @@ body, totals in ``X-Pagination``) and for the pages' lists.
 
 Counting a million rows costs more than fetching the page, so totals are exact up to
 EXACT_COUNT_LIMIT and, above it, the planner's estimate on PostgreSQL (``Total.estimated``: the
-UI says "约 120 万" or "超过 1000", the API sends ``X-Total-Estimated: true``). Deep pages and exports go by a
+UI says "约 120 万" or "超过 10000", the API sends ``X-Total-Estimated: true``). Deep pages and exports go by a
 keyset cursor (the last row's sort value and id) instead of OFFSET.
 """
 import base64
@@ -57,23 +57,31 @@ def _planner_rows(query) -> int:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
+def _capped_count(rows, limit: int) -> int:
+    return db.session.scalar(select(func.count()).select_from(rows.limit(limit + 1).subquery()))
+
+
 def count_of(query) -> Total:
-    """The number of rows of ``query``: exact up to EXACT_COUNT_LIMIT, estimated above on PostgreSQL;
-    SQLite has no estimate, so above the limit it says only "more than" (``at_least``).
+    """The number of rows of ``query``: exact up to EXACT_COUNT_LIMIT, estimated above on PostgreSQL.
 
     A count stops at EXACT_COUNT_LIMIT + 1 rows, but finding them can mean reading 100,000 rows
     when one in a hundred matches; so a planner's estimate above TRUSTED_ESTIMATE is taken as it
-    is, and only smaller ones are checked by the capped count (the planner underestimates search
-    tokens, never a plain filter tenfold)."""
+    is, and only smaller ones are checked by the capped count. When the count disproves the
+    estimate (the planner takes search tokens for independent and underestimates them a
+    hundredfold) or there is none (SQLite), the rows are counted up to TRUSTED_ESTIMATE: exact
+    below, "more than" (``at_least``) above.
+    """
     rows = query.order_by(None).with_only_columns(literal_column("1"), maintain_column_froms=True)
-    postgres = db.session.get_bind().dialect.name == "postgresql"
-    estimate = _planner_rows(rows) if postgres else 0
+    estimate = _planner_rows(rows) if db.session.get_bind().dialect.name == "postgresql" else 0
     if estimate > TRUSTED_ESTIMATE:
         return Total.estimate(estimate)
-    capped = db.session.scalar(select(func.count()).select_from(rows.limit(EXACT_COUNT_LIMIT + 1).subquery()))
+    capped = _capped_count(rows, EXACT_COUNT_LIMIT)
     if capped <= EXACT_COUNT_LIMIT:
         return Total(capped)
-    return Total.estimate(max(estimate, capped), at_least=estimate < capped)
+    if estimate >= capped:
+        return Total.estimate(estimate)
+    counted = _capped_count(rows, TRUSTED_ESTIMATE)
+    return Total(counted) if counted <= TRUSTED_ESTIMATE else Total.estimate(counted, at_least=True)
 
 
 @contextlib.contextmanager
@@ -90,9 +98,9 @@ def _page(query, total: Total):
     filter's rows can be off a hundredfold (a rare search token it has no statistics for, tokens it
     takes for independent), and with LIMIT that picks the wrong plan: walking the sort index past a
     million rows for 58 matches, or fetching and sorting 27,000 matches to show the newest 50. So
-    a set counted in full (at most EXACT_COUNT_LIMIT rows) is fetched through the filter's index
-    and sorted, and a larger one by walking the sort index."""
-    large = total.estimated or total > EXACT_COUNT_LIMIT
+    up to TRUSTED_ESTIMATE rows are fetched through the filter's index and sorted, and more by
+    walking the sort index (50 of 10,000 in a million are found within 5,000 rows of it)."""
+    large = total > TRUSTED_ESTIMATE
     if db.session.get_bind().dialect.name != "postgresql":
         return list(db.session.scalars(query))
     scans = ("enable_bitmapscan", "enable_seqscan") if large else ("enable_indexscan",)
