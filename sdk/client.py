@@ -33,7 +33,7 @@ class Endpoint:
 
 
 ENDPOINTS = {
-    "list_customers": Endpoint("GET", "/customers", CUSTOMER_FILTERS + PAGING, extra_query_prefix="extra."),
+    "list_customers": Endpoint("GET", "/customers", CUSTOMER_FILTERS + PAGING + ("cursor",), extra_query_prefix="extra."),
     "create_customer": Endpoint("POST", "/customers"),
     "get_customer": Endpoint("GET", "/customers/{customer_id}"),
     "update_customer": Endpoint("PATCH", "/customers/{customer_id}"),
@@ -85,6 +85,8 @@ class Page:
     total: int
     total_pages: int
     pagination: dict = field(default_factory=dict, repr=False)
+    estimated: bool = False         # X-Total-Estimated: the total is not exact (large lists)
+    next_cursor: str | None = None  # X-Next-Cursor: pass as cursor= for the page after this one
 
     @property
     def has_next(self) -> bool:
@@ -122,7 +124,8 @@ class KehuClient:
         pagination = json.loads(response.headers.get("X-Pagination") or "{}")
         return Page(items=response.json(), page=pagination.get("page", page), page_size=page_size,
                     total=pagination.get("total", 0), total_pages=pagination.get("total_pages", 0),
-                    pagination=pagination)
+                    pagination=pagination, estimated=response.headers.get("X-Total-Estimated") == "true",
+                    next_cursor=response.headers.get("X-Next-Cursor"))
 
     def _iterate(self, operation, filters, page_size, **path_params) -> Iterator[dict]:
         page = 1
@@ -140,8 +143,14 @@ class KehuClient:
         return self._page("list_customers", filters, page, page_size)
 
     def iter_customers(self, *, page_size: int = 100, **filters) -> Iterator[dict]:
-        """Every matching customer, fetching page after page."""
-        return self._iterate("list_customers", filters, page_size)
+        """Every matching customer, page after page by keyset cursor: as fast at the millionth row as
+        at the first, and no row is skipped or repeated when customers are added meanwhile."""
+        current = self._page("list_customers", filters, 1, page_size)
+        while True:
+            yield from current.items
+            if not current.next_cursor:
+                return
+            current = self._page("list_customers", {**filters, "cursor": current.next_cursor}, 1, page_size)
 
     def get_customer(self, customer_id: int) -> dict:
         return self._json("get_customer", customer_id=customer_id)
