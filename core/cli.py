@@ -17,7 +17,6 @@ from kehu.custom_fields.service import sync_plugin_schemas
 from kehu.customers.service import rebuild_counts
 from kehu.extensions import db
 from kehu.platform.audit import acting_as
-from kehu.platform.tasks import declare_embedded_queues
 from kehu.plugins import migrations as plugin_migrations
 from kehu.plugins.manager import PluginError, SettingsInvalid
 
@@ -298,7 +297,6 @@ def worker(beat, verbose):
     argv = ["worker", "--loglevel=INFO"]
     if celery.conf.broker_url.startswith("sqla+"):
         argv += ["--pool=solo"]  # the embedded broker serves one consumer
-        declare_embedded_queues(celery)
     if beat:
         argv += ["--beat", f"--schedule={os.path.join(current_app.instance_path, 'celerybeat-schedule')}"]
     celery.worker_main(argv)

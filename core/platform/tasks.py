@@ -73,23 +73,3 @@ def plugin_task(name: str, **options):
         return run
 
     return decorator
-
-
-def declare_embedded_queues(celery) -> None:
-    """Make the embedded broker's queue rows before the worker consumes.
-
-    kombu's SQLAlchemy transport creates a queue's row on first use, and when the web process does
-    the same in the same instant the worker dies of the UNIQUE violation (kombu retries only an
-    OperationalError). Here that race is tolerated: whoever loses finds the row the other made.
-    """
-    from sqlalchemy.exc import IntegrityError
-    names = {queue.name for queue in celery.amqp.queues.values()} or {celery.conf.task_default_queue}
-    with celery.connection_for_read() as connection:
-        channel = connection.default_channel
-        for name in sorted(names):
-            for _attempt in range(3):
-                try:
-                    channel._get_or_create(name)
-                    break
-                except IntegrityError:
-                    channel.session.rollback()
