@@ -49,20 +49,16 @@ def words_criterion(words: list[str], dialect: str):
     index intersects them: 济宁 and 化工 each match a third of the rows, both a few), then ILIKE for
     the words their tokens do not decide."""
     tokens = sorted({token for word in words for token in query_tokens(word)})
-    rechecks = [_contains(word) for word in words if not (query_tokens(word) and tokens_decide(word))]
+    rechecks = [_contains(word) for word in words if not tokens_decide(word)]  # a deciding word has its token
     return and_(*([_tokens_match(tokens, dialect)] if tokens else []), *rechecks)
 
 
-def _digits(q: str) -> str:
-    return re.sub(r"\D", "", unicodedata.normalize("NFKC", q))
-
-
-def _phone_criterion(q: str, may_see_phones: bool, dialect: str):
+def _phone_criterion(q: str, digits: str, may_see_phones: bool, dialect: str):
     """Four digits: the last four (what a masked number shows anyway). A full number, only for users
     who see phones in full (else searching 10,000 candidates unmasks 187****1749): the customer's or
     a contact's. None when ``q`` is no number such a user may search by."""
-    if len(_digits(q)) == 4:
-        return Customer.phone_last4 == _digits(q)
+    if len(digits) == 4:
+        return Customer.phone_last4 == digits
     if not may_see_phones:
         return None
     try:
@@ -79,8 +75,9 @@ def _phone_criterion(q: str, may_see_phones: bool, dialect: str):
 def criterion(q: str, may_see_phones: bool, dialect: str):
     """The WHERE criterion of ``q=``: a phone number, else every word (up to MAX_WORDS) contained."""
     q = q.strip()
-    if _PHONE_LIKE.match(q) and len(_digits(q)) >= 4:
-        found = _phone_criterion(q, may_see_phones, dialect)
+    digits = re.sub(r"\D", "", unicodedata.normalize("NFKC", q))
+    if _PHONE_LIKE.match(q) and len(digits) >= 4:
+        found = _phone_criterion(q, digits, may_see_phones, dialect)
         if found is not None:
             return found
     return words_criterion(q.split()[:MAX_WORDS], dialect)
