@@ -3,9 +3,9 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 
-from kehu.accounts.models import ApiToken
+from kehu.accounts.models import ApiToken, User
 from kehu.extensions import db
 from kehu.platform.time import utcnow
 
@@ -25,13 +25,19 @@ def issue(user, name: str, expires_at=None) -> tuple[ApiToken, str]:
     return row, plain
 
 
+# The user (with role and team) and only the token columns the checks need: one light query per API request,
+# built once (its cache key is then computed once too).
+_USER_OF_TOKEN = (select(User, ApiToken.id, ApiToken.revoked_at, ApiToken.expires_at, ApiToken.last_used_at)
+                  .join(ApiToken, ApiToken.user_id == User.id).where(ApiToken.token_hash == bindparam("digest")))
+
+
 def user_for(plain: str):
     """The active user owning a valid, unexpired, unrevoked token, else None."""
-    row = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(plain)))
+    row = db.session.execute(_USER_OF_TOKEN, {"digest": _digest(plain)}).one_or_none()
     now = utcnow()
-    if row is None or row.revoked_at or (row.expires_at and row.expires_at <= now) or not row.user.active:
+    if row is None or row.revoked_at or (row.expires_at and row.expires_at <= now) or not row.User.active:
         return None
     if row.last_used_at is None or now - row.last_used_at > LAST_USED_RESOLUTION:
-        row.last_used_at = now
+        db.session.execute(update(ApiToken).where(ApiToken.id == row.id).values(last_used_at=now))
         db.session.commit()
-    return row.user
+    return row.User

@@ -6,10 +6,11 @@ Comparisons are guarded by the JSON type of the stored value, so a record writte
 schema version where the field had another type simply does not match (instead of failing a cast).
 """
 import math
+from typing import NamedTuple
 from datetime import date
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, cast, func, literal, select
+from sqlalchemy import and_, bindparam, case, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import JSONB
 
 from kehu.custom_fields.models import CustomFieldSchema
@@ -19,12 +20,18 @@ from kehu.platform.json_schema import field_kind
 from kehu.web.schema_form import title_of
 
 
-def _offered(row, contributed) -> bool:
-    """Admin schemas always; a plugin's pack only while the plugin is enabled and still offers the key."""
-    if not row.origin.startswith("plugin:"):
+def _offered_origin(key, origin, contributed) -> bool:
+    """Admin schemas always; a plugin's pack only while the plugin is enabled and still offers the key.
+
+    ``contributed``: the packs by plugin, or a function giving them (asked only for a plugin's pack)."""
+    if not origin.startswith("plugin:"):
         return True
-    packs = contributed.get(row.origin.removeprefix("plugin:"), [])
-    return any(p["key"] == row.key for p in packs)
+    packs = (contributed() if callable(contributed) else contributed).get(origin.removeprefix("plugin:"), [])
+    return any(p["key"] == key for p in packs)
+
+
+def _offered(row, contributed) -> bool:
+    return _offered_origin(row.key, row.origin, contributed)
 
 
 def active_schemas() -> list[CustomFieldSchema]:
@@ -41,9 +48,34 @@ def get_schema(key: str, version: int | None = None) -> CustomFieldSchema | None
     if not isinstance(key, str) or not KEY.match(key):
         return None
     if version is None:
-        return next((r for r in active_schemas() if r.key == key), None)
+        ensure_synced()
+        row = db.session.scalar(select(CustomFieldSchema).where(
+            CustomFieldSchema.key == key, CustomFieldSchema.is_active.is_(True)))
+        return row if row is not None and _offered(row, contributions) else None
     return db.session.scalar(select(CustomFieldSchema).where(
         CustomFieldSchema.key == key, CustomFieldSchema.version == version))
+
+
+class ActiveSchema(NamedTuple):
+    """What validating a record needs of a key's active version: no ORM row, as every customer write asks."""
+    key: str
+    version: int
+    schema: dict
+
+
+_ACTIVE_VERSION = (select(CustomFieldSchema.version, CustomFieldSchema.origin, CustomFieldSchema.schema)
+                   .where(CustomFieldSchema.key == bindparam("key"), CustomFieldSchema.is_active.is_(True)))
+
+
+def active_schema(key: str) -> ActiveSchema | None:
+    """The active version of ``key`` while it is on offer (as ``get_schema(key)``), read as plain columns."""
+    if not isinstance(key, str) or not KEY.match(key):
+        return None
+    ensure_synced()
+    row = db.session.execute(_ACTIVE_VERSION, {"key": key}).one_or_none()
+    if row is None or not _offered_origin(key, row.origin, contributions):
+        return None
+    return ActiveSchema(key, row.version, row.schema)
 
 
 def schema_of(customer) -> CustomFieldSchema | None:

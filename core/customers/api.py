@@ -73,8 +73,8 @@ class Customers(MethodView):
         return rows
 
     @require("customer.create")
-    @blp.arguments(CustomerSchema)
-    @blp.response(201, CustomerDetailSchema)
+    @blp.arguments(CustomerSchema())  # instances: a class is instantiated again on every request
+    @blp.response(201, CustomerDetailSchema())
     def post(self, data):
         """Create a customer; the caller owns it unless owner_id says otherwise."""
         return _saved(lambda: create_customer(data, current_user))

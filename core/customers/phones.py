@@ -101,7 +101,13 @@ class PhoneColumnsMixin:
     """Adds encrypted phone storage to a model: ``phone`` reads and writes E.164."""
 
     def _get_phone(self):
-        return decrypt(self.phone_encrypted) if self.phone_encrypted else None
+        if not self.phone_encrypted:
+            return None
+        # the number this object was just given is not decrypted again (a create shows it in its answer)
+        written = self.__dict__.get("_phone_written")
+        if written is not None and written[0] == self.phone_encrypted:
+            return written[1]
+        return decrypt(self.phone_encrypted)
 
     def _set_phone(self, raw):
         if not raw:
@@ -111,5 +117,6 @@ class PhoneColumnsMixin:
         self.phone_encrypted = encrypt(e164)
         self.phone_index = blind_index(e164)
         self.phone_last4 = e164[-4:]
+        self.__dict__["_phone_written"] = (self.phone_encrypted, e164)
 
     phone = property(_get_phone, _set_phone)

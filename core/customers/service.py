@@ -1,10 +1,10 @@
 """Creating, changing and deleting customers: the rules shared by the API, web UI and imports."""
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, literal, select, text
+from sqlalchemy import bindparam, func, insert, literal, select, text
 
 from kehu.accounts.models import Team, User
-from kehu.custom_fields.query import get_schema
+from kehu.custom_fields.query import active_schema
 from kehu.custom_fields.service import validate_extra
 from kehu.customers.models import Contact, Customer, CustomerCount, counted_keys
 from kehu.extensions import db
@@ -23,12 +23,18 @@ class CustomerInvalid(Exception):
         self.errors = errors
 
 
+# the columns the owner rules need, not a whole user with role and team: this runs on every create
+_OWNER = select(User.id, User.active, User.team_id).where(User.id == bindparam("owner_id"))
+
+
 def _check_owner(data, user):
-    """Sales (scope own) may only own their own customers; team scope within the team."""
+    """Sales (scope own) may only own their own customers; team scope within the team.
+
+    Returns the owner (None when there is none)."""
     owner_id = data.get("owner_id")
     if owner_id is None:
-        return
-    owner = db.session.get(User, owner_id)
+        return None
+    owner = user if owner_id == user.id else db.session.execute(_OWNER, {"owner_id": owner_id}).one_or_none()
     if owner is None or not owner.active:
         raise CustomerInvalid({"owner_id": [_("负责人不存在")]})
     allowed = (user.scope == "all" or owner.id == user.id
@@ -36,16 +42,19 @@ def _check_owner(data, user):
     if not allowed:
         raise CustomerInvalid({"owner_id": [_("不能把客户分配给权限范围以外的人")]})
     data.setdefault("team_id", owner.team_id)
+    return owner
 
 
-def _check_team(data, user):
+def _check_team(data, user, owner=None):
     """Only scope "all" may put a customer into another team, and only into one that exists."""
     team_id = data.get("team_id")
     if team_id is None:
         return
     if user.scope != "all" and team_id != user.team_id:
         raise CustomerInvalid({"team_id": [_("不能把客户放到其他团队")]})
-    if db.session.get(Team, team_id) is None:
+    # the user's and the owner's teams exist (their rows reference them): no need to look
+    known = {user.team_id, owner.team_id if owner is not None else None} - {None}
+    if team_id not in known and db.session.get(Team, team_id) is None:
         raise CustomerInvalid({"team_id": [_("团队不存在")]})
 
 
@@ -59,13 +68,15 @@ def _plugin_errors(customer, data):
 
 
 def _schema_key(data, customer):
-    """Which schema ``extra`` follows: the one asked for, else the record's, else its industry's."""
+    """Which schema ``extra`` follows: the one asked for, else the record's, else its industry's (when
+    it has one). Returns the key and, when the industry decided, its active schema (read once)."""
     if "extra_schema" in data:
-        return data["extra_schema"]
+        return data["extra_schema"], None
     if customer is not None and customer.extra_schema:
-        return customer.extra_schema
+        return customer.extra_schema, None
     industry = data["industry"] if "industry" in data else (customer.industry if customer is not None else None)
-    return industry if industry and get_schema(industry) is not None else None
+    schema = active_schema(industry) if industry else None
+    return (industry, schema) if schema is not None else (None, None)
 
 
 def _check_extra(customer, data):
@@ -78,13 +89,13 @@ def _check_extra(customer, data):
         return
     source = data["extra"] if "extra" in data else (customer.extra if customer is not None else None)
     extra = {k: v for k, v in (source or {}).items() if v is not None}
-    key = _schema_key(data, customer)
+    key, schema = _schema_key(data, customer)
     if key is None:
         if extra:
             raise CustomerInvalid({"extra_schema": [_("自定义字段需要字段模式：请选择行业或字段模式")]})
         data.update(extra={}, extra_schema=None, extra_schema_version=None)
         return
-    schema = get_schema(key)
+    schema = schema or active_schema(key)
     if schema is None:
         raise CustomerInvalid({"extra_schema": [_("没有这个字段模式：%(key)s", key=key)]})
     errors = validate_extra(schema, extra)
@@ -109,9 +120,9 @@ def _apply(customer, data, user):
 def create_customer(data: dict, user) -> Customer:
     data = dict(data)
     data.setdefault("owner_id", user.id)
-    _check_owner(data, user)
+    owner = _check_owner(data, user)
     data.setdefault("team_id", user.team_id)
-    _check_team(data, user)
+    _check_team(data, user, owner)
     _check_extra(None, data)
     customer = Customer(extra={}, contacts=[], tags=[])
     _plugin_errors(None, data)
@@ -123,10 +134,11 @@ def create_customer(data: dict, user) -> Customer:
 
 def update_customer(customer: Customer, data: dict, user) -> Customer:
     data = dict(data)
+    owner = None
     if "owner_id" in data and data["owner_id"] != customer.owner_id:
-        _check_owner(data, user)
+        owner = _check_owner(data, user)
     if "team_id" in data:
-        _check_team(data, user)
+        _check_team(data, user, owner)
     _check_extra(customer, data)
     _plugin_errors(customer, data)
     _apply(customer, data, user)

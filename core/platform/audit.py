@@ -49,6 +49,9 @@ class AuditLog(db.Model):
     ip: Mapped[str | None] = mapped_column(String(45))
 
 
+_INSERT_LOG = insert(AuditLog.__table__)  # built once: every audited save runs it
+
+
 @dataclass
 class Tracker:
     """What a domain does when one of its models is created, updated or deleted (during flush).
@@ -214,8 +217,8 @@ def _record_changes(session, flush_context):
             log(obj, "delete", {k: (v, None) for k, v in snapshot(obj).items() if v is not None})
             if (tracker := _tracker(obj)).deleted:
                 tracker.deleted(session, obj)
-    if rows:
-        session.connection().execute(insert(AuditLog.__table__), rows)
+    if rows:  # one row (the common save) as a plain execute: executemany's batching costs more than it saves
+        session.connection().execute(_INSERT_LOG, rows[0] if len(rows) == 1 else rows)
 
 
 @event.listens_for(KehuSession, "after_rollback")

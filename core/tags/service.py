@@ -1,6 +1,6 @@
 """Every write to tags: the API, the customer form (new tags typed in) and plugins come through here."""
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from kehu.extensions import db
 from kehu.tags.models import Tag
@@ -46,13 +46,16 @@ def delete_tag(tag: Tag) -> None:
     db.session.commit()
 
 
+_NAMED = select(Tag).where(Tag.name.in_(bindparam("names", expanding=True)))  # built once: every save asks
+
+
 def resolve_tags(names, may_create: bool) -> list[Tag]:
     """The tags named (sorted by name), creating missing ones when ``may_create``; else UnknownTags.
 
     Does not commit: the caller's save does.
     """
     names = list(dict.fromkeys(names))
-    tags = list(db.session.scalars(select(Tag).where(Tag.name.in_(names)))) if names else []
+    tags = list(db.session.scalars(_NAMED, {"names": names})) if names else []
     missing = [n for n in names if n not in {t.name for t in tags}]
     if missing and not may_create:
         raise UnknownTags(missing)
