@@ -28,6 +28,8 @@ import kehu.customers.events
 import kehu.customers.models
 import kehu.customers.views
 import kehu.dashboard.views
+import kehu.imports.api
+import kehu.imports.models
 import kehu.interactions.api
 import kehu.interactions.events
 import kehu.interactions.models
@@ -42,7 +44,7 @@ import kehu.webhooks.events
 import kehu.webhooks.inbound
 import kehu.webhooks.models
 import kehu.webhooks.views
-from kehu import accounts, admin, custom_fields, customers, dashboard, interactions, tags, webhooks
+from kehu import accounts, admin, custom_fields, customers, dashboard, imports, interactions, tags, webhooks
 from kehu.config import LOCALES, load_config
 from kehu.extensions import babel, csrf, db, limiter, login_manager, migrate
 from kehu.platform.api import API_PREFIX, init_api
@@ -59,7 +61,7 @@ log = logging.getLogger(__name__)
 
 # Each domain's parts, in the order their routes and API tags appear.
 API_BLUEPRINTS = (customers.api.blp, interactions.api.blp, tags.api.blp, admin.api.blp, accounts.api.blp,
-                  custom_fields.api.blp, webhooks.api.blp)
+                  custom_fields.api.blp, webhooks.api.blp, imports.api.blp)
 PAGE_BLUEPRINTS = (accounts.views.pages, dashboard.views.pages, customers.views.pages, interactions.views.pages,
                    custom_fields.views.pages, admin.views.pages, webhooks.views.pages)
 # answered without a session: the signature authenticates them

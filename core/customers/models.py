@@ -28,6 +28,8 @@ class Customer(PhoneColumnsMixin, AuditedMixin, TimestampMixin, db.Model):
     # the n-grams search finds the customer by (kehu.customers.search); indexed by migration 0006
     search_tokens: Mapped[list] = mapped_column(SearchTokens, default=list, nullable=False)
     company: Mapped[str | None] = mapped_column(String(200))
+    uscc: Mapped[str | None] = mapped_column(String(18), index=True)  # 统一社会信用代码: public, not PII
+    external_id: Mapped[str | None] = mapped_column(String(64), index=True)  # its id in the user's old system
     phone_encrypted: Mapped[str | None] = mapped_column(Text)
     phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
     phone_last4: Mapped[str | None] = mapped_column(String(4), index=True)

@@ -1,9 +1,12 @@
 """Customers and contacts as the API and the forms read and write them (one set of rules for both)."""
+import unicodedata
 from datetime import date
 
 from flask_babel import gettext as _
 from flask_login import current_user
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from stdnum.cn import uscc as uscc_number
+from stdnum.exceptions import ValidationError as NumberInvalid
 
 from kehu.customers import phones, regions
 from kehu.customers.models import KINDS, SCALES, STATUSES
@@ -86,12 +89,27 @@ def _birthday_in_bounds(value):
         raise ValidationError(_("生日须在 %(earliest)s 至今天之间", earliest=EARLIEST_BIRTHDAY.isoformat()))
 
 
+class Uscc(Text):
+    """A 统一社会信用代码 (18 characters with a check digit, python-stdnum checks it); loads upper-cased."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not text:
+            return None
+        try:
+            return uscc_number.validate(unicodedata.normalize("NFKC", text))
+        except NumberInvalid:
+            raise ValidationError(_("统一社会信用代码无效：%(value)s", value=text)) from None
+
+
 class CustomerSchema(Schema):
     id = fields.Integer(dump_only=True)
     kind = fields.String(load_default="company", validate=validate.OneOf(KINDS))
     name = TrimmedString(required=True, validate=validate.Length(1, 200))
     name_pinyin = fields.String(dump_only=True)
     company = TrimmedString(allow_none=True, validate=validate.Length(max=200))
+    uscc = Uscc(allow_none=True)
+    external_id = TrimmedString(allow_none=True, validate=validate.Length(max=64))
     phone = Phone(allow_none=True, load_only=True)
     phone_display = MaskedPhone(attribute="phone", dump_only=True, data_key="phone", allow_none=True)
     email = Email(allow_none=True, validate=validate.Length(max=254))

@@ -27,14 +27,32 @@ class CustomerInvalid(Exception):
 _OWNER = select(User.id, User.active, User.team_id).where(User.id == bindparam("owner_id"))
 
 
-def _check_owner(data, user):
+class _Lookups:
+    """What the rules read, read once for many rows (an import's batch): owners, active schemas, tags."""
+
+    def __init__(self):
+        self.owners, self.schemas, self.tags = {}, {}, None
+
+
+def _owner_row(owner_id, user, lookups):
+    if owner_id == user.id:
+        return user
+    if lookups is not None and owner_id in lookups.owners:
+        return lookups.owners[owner_id]
+    owner = db.session.execute(_OWNER, {"owner_id": owner_id}).one_or_none()
+    if lookups is not None:
+        lookups.owners[owner_id] = owner
+    return owner
+
+
+def _check_owner(data, user, lookups=None):
     """Sales (scope own) may only own their own customers; team scope within the team.
 
     Returns the owner (None when there is none)."""
     owner_id = data.get("owner_id")
     if owner_id is None:
         return None
-    owner = user if owner_id == user.id else db.session.execute(_OWNER, {"owner_id": owner_id}).one_or_none()
+    owner = _owner_row(owner_id, user, lookups)
     if owner is None or not owner.active:
         raise CustomerInvalid({"owner_id": [_("负责人不存在")]})
     allowed = (user.scope == "all" or owner.id == user.id
@@ -67,7 +85,15 @@ def _plugin_errors(customer, data):
         raise CustomerInvalid(errors)
 
 
-def _schema_key(data, customer):
+def _active_schema(key, lookups):
+    if lookups is None:
+        return active_schema(key)
+    if key not in lookups.schemas:
+        lookups.schemas[key] = active_schema(key)
+    return lookups.schemas[key]
+
+
+def _schema_key(data, customer, lookups=None):
     """Which schema ``extra`` follows: the one asked for, else the record's, else its industry's (when
     it has one). Returns the key and, when the industry decided, its active schema (read once)."""
     if "extra_schema" in data:
@@ -75,11 +101,11 @@ def _schema_key(data, customer):
     if customer is not None and customer.extra_schema:
         return customer.extra_schema, None
     industry = data["industry"] if "industry" in data else (customer.industry if customer is not None else None)
-    schema = active_schema(industry) if industry else None
+    schema = _active_schema(industry, lookups) if industry else None
     return (industry, schema) if schema is not None else (None, None)
 
 
-def _check_extra(customer, data):
+def _check_extra(customer, data, lookups=None):
     """Validate custom fields against the ACTIVE version of their schema and record that version.
 
     Runs only when ``extra`` or ``extra_schema`` is being set; other edits leave an old record on
@@ -89,13 +115,13 @@ def _check_extra(customer, data):
         return
     source = data["extra"] if "extra" in data else (customer.extra if customer is not None else None)
     extra = {k: v for k, v in (source or {}).items() if v is not None}
-    key, schema = _schema_key(data, customer)
+    key, schema = _schema_key(data, customer, lookups)
     if key is None:
         if extra:
             raise CustomerInvalid({"extra_schema": [_("自定义字段需要字段模式：请选择行业或字段模式")]})
         data.update(extra={}, extra_schema=None, extra_schema_version=None)
         return
-    schema = schema or active_schema(key)
+    schema = schema or _active_schema(key, lookups)
     if schema is None:
         raise CustomerInvalid({"extra_schema": [_("没有这个字段模式：%(key)s", key=key)]})
     errors = validate_extra(schema, extra)
@@ -104,35 +130,105 @@ def _check_extra(customer, data):
     data.update(extra=extra, extra_schema=schema.key, extra_schema_version=schema.version)
 
 
-def _apply(customer, data, user):
+def _apply(customer, data, user, lookups=None):
     data = dict(data)
     if "tags" in data:
-        try:
-            customer.tags = resolve_tags(data.pop("tags"), may_create=user.has_permission("tag.manage"))
-        except UnknownTags as exc:
-            raise CustomerInvalid({"tags": [str(exc)]}) from None
+        names = data.pop("tags")
+        if lookups is not None and lookups.tags is not None:
+            customer.tags = sorted({lookups.tags[n] for n in names}, key=lambda t: t.name)
+        else:
+            try:
+                customer.tags = resolve_tags(names, may_create=user.has_permission("tag.manage"))
+            except UnknownTags as exc:
+                raise CustomerInvalid({"tags": [str(exc)]}) from None
+    if "contacts" in data:  # a new customer's contacts, already loaded by ContactSchema (imports)
+        customer.contacts = [Contact(**contact) for contact in data.pop("contacts")]
     if any(f in data and data[f] != getattr(customer, f) for f in CONSENT_FIELDS):
         customer.consent_updated_at = utcnow()
     for key, value in data.items():
         setattr(customer, key, value)
 
 
-def create_customer(data: dict, user) -> Customer:
+def _new_customer(data: dict, user, lookups=None) -> Customer:
+    """A customer made by the rules, not yet added to the session; CustomerInvalid when one is broken."""
     data = dict(data)
     data.setdefault("owner_id", user.id)
-    owner = _check_owner(data, user)
+    owner = _check_owner(data, user, lookups)
     data.setdefault("team_id", user.team_id)
     _check_team(data, user, owner)
-    _check_extra(None, data)
+    _check_extra(None, data, lookups)
     customer = Customer(extra={}, contacts=[], tags=[])
     _plugin_errors(None, data)
-    _apply(customer, data, user)
+    _apply(customer, data, user, lookups)
+    return customer
+
+
+def create_customer(data: dict, user) -> Customer:
+    customer = _new_customer(data, user)
     db.session.add(customer)
     commit_as_written(db.session)
     return customer
 
 
-def update_customer(customer: Customer, data: dict, user) -> Customer:
+def create_customers(rows: list[dict], user, commit: bool = True) -> list:
+    """Many customers in one transaction (an import's batch), each by the same rules as
+    ``create_customer``: the result has, for each row, its new Customer or the CustomerInvalid that
+    refused it (refused rows are not written; the others are committed together). Owners, schemas
+    and tags are read once for the batch; SQLAlchemy writes the rows with multi-row INSERTs."""
+    lookups = _Lookups()
+    names = list(dict.fromkeys(n for row in rows for n in row.get("tags", ())))
+    refused_tags = set()
+    try:
+        lookups.tags = {t.name: t for t in resolve_tags(names, may_create=user.has_permission("tag.manage"))}
+    except UnknownTags as exc:
+        refused_tags = set(exc.names)
+        lookups.tags = {t.name: t for t in resolve_tags([n for n in names if n not in refused_tags], False)}
+    found = []
+    for row in rows:
+        unknown = [n for n in row.get("tags", ()) if n in refused_tags]
+        try:
+            if unknown:
+                raise CustomerInvalid({"tags": [str(UnknownTags(unknown))]})
+            customer = _new_customer(row, user, lookups)
+        except CustomerInvalid as exc:
+            found.append(exc)
+            continue
+        db.session.add(customer)
+        found.append(customer)
+    if commit:
+        commit_as_written(db.session)
+    else:  # the caller writes its own rows in the same transaction (an import marks its rows done)
+        db.session.flush()
+    return found
+
+
+def check_new_customers(rows: list[dict], user) -> list[dict]:
+    """The errors ``create_customers`` would give each row ({} when it would be created), writing
+    nothing: an import's dry run. Tags a row would create are not created."""
+    lookups = _Lookups()
+    missing = set()
+    if not user.has_permission("tag.manage"):
+        try:
+            resolve_tags(list(dict.fromkeys(n for row in rows for n in row.get("tags", ()))), may_create=False)
+        except UnknownTags as exc:
+            missing = set(exc.names)
+    found = []
+    with db.session.no_autoflush:
+        for row in rows:
+            unknown = [n for n in row.get("tags", ()) if n in missing]
+            try:
+                if unknown:
+                    raise CustomerInvalid({"tags": [str(UnknownTags(unknown))]})
+                _new_customer({k: v for k, v in row.items() if k != "tags"}, user, lookups)
+            except CustomerInvalid as exc:
+                found.append(exc.errors)
+                continue
+            found.append({})
+    db.session.rollback()  # the customers made were never added; this drops anything a plugin's check left
+    return found
+
+
+def update_customer(customer: Customer, data: dict, user, commit: bool = True) -> Customer:
     data = dict(data)
     owner = None
     if "owner_id" in data and data["owner_id"] != customer.owner_id:
@@ -142,14 +238,16 @@ def update_customer(customer: Customer, data: dict, user) -> Customer:
     _check_extra(customer, data)
     _plugin_errors(customer, data)
     _apply(customer, data, user)
-    commit_as_written(db.session)
+    if commit:
+        commit_as_written(db.session)
     return customer
 
 
-def delete_customer(customer: Customer) -> None:
+def delete_customer(customer: Customer, commit: bool = True) -> None:
     """Soft delete: the row stays (for audit and restore) but disappears from every query."""
     customer.deleted_at = utcnow()
-    db.session.commit()
+    if commit:
+        db.session.commit()
 
 
 # contacts ---------------------------------------------------------------------------------

@@ -14,9 +14,11 @@ log = logging.getLogger(__name__)
 
 RELAY_TASK = "kehu.outbox.relay"
 WEBHOOK_SWEEP_TASK = "kehu.webhooks.sweep"
-CORE_TASK_MODULES = ["kehu.platform.outbox", "kehu.webhooks.tasks"]
+IMPORT_SWEEP_TASK = "kehu.imports.sweep"
+CORE_TASK_MODULES = ["kehu.platform.outbox", "kehu.webhooks.tasks", "kehu.imports.tasks"]
 RELAY_INTERVAL_SECONDS = 30.0
 WEBHOOK_SWEEP_SECONDS = 10.0  # due webhook retries are at most this late
+IMPORT_SWEEP_SECONDS = 60.0   # an import whose worker died goes on within a minute of being seen stalled
 
 
 def init_celery(app, task_modules) -> Celery:
@@ -30,6 +32,7 @@ def init_celery(app, task_modules) -> Celery:
     celery.conf.beat_schedule = {
         RELAY_TASK: {"task": RELAY_TASK, "schedule": RELAY_INTERVAL_SECONDS},
         WEBHOOK_SWEEP_TASK: {"task": WEBHOOK_SWEEP_TASK, "schedule": WEBHOOK_SWEEP_SECONDS},
+        IMPORT_SWEEP_TASK: {"task": IMPORT_SWEEP_TASK, "schedule": IMPORT_SWEEP_SECONDS},
     }
     celery.set_default()
     app.extensions["celery"] = celery

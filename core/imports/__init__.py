@@ -1,0 +1,1 @@
+"""Importing customers from spreadsheets: readers, mapping, cleaning, dry run, run, undo."""
