@@ -30,6 +30,7 @@ import kehu.customers.views
 import kehu.dashboard.views
 import kehu.imports.api
 import kehu.imports.models
+import kehu.imports.views
 import kehu.interactions.api
 import kehu.interactions.events
 import kehu.interactions.models
@@ -63,7 +64,7 @@ log = logging.getLogger(__name__)
 API_BLUEPRINTS = (customers.api.blp, interactions.api.blp, tags.api.blp, admin.api.blp, accounts.api.blp,
                   custom_fields.api.blp, webhooks.api.blp, imports.api.blp)
 PAGE_BLUEPRINTS = (accounts.views.pages, dashboard.views.pages, customers.views.pages, interactions.views.pages,
-                   custom_fields.views.pages, admin.views.pages, webhooks.views.pages)
+                   custom_fields.views.pages, admin.views.pages, webhooks.views.pages, imports.views.pages)
 # answered without a session: the signature authenticates them
 SIGNED_BLUEPRINTS = (webhooks.inbound.inbound,)
 DOMAIN_EVENTS = (accounts.events, customers.events, interactions.events)

@@ -64,6 +64,9 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "BABEL_DEFAULT_LOCALE": _env("LOCALE", "zh_Hans_CN"),
         "BABEL_DEFAULT_TIMEZONE": CHINA_TZ_NAME,
         "PLUGIN_STATE_TTL": float(_env("PLUGIN_STATE_TTL", "1.0")),
+        # an import whose worker died is sent again when its progress stopped this long; checked this often
+        "KEHU_IMPORT_STALL_SECONDS": float(_env("IMPORT_STALL_SECONDS", "120")),
+        "KEHU_IMPORT_SWEEP_SECONDS": float(_env("IMPORT_SWEEP_SECONDS", "30")),
         "API_TITLE": "kehu API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",

@@ -16,6 +16,7 @@ from sqlalchemy import and_, func, select, tuple_
 
 from kehu.custom_fields.query import ConditionInvalid, declared_fields, extra_criterion, ops_for
 from kehu.customers import phones, regions, search
+from kehu.accounts.models import User
 from kehu.customers.models import Contact, Customer, CustomerCount
 from kehu.customers.schemas import CustomerListArgs
 from kehu.extensions import db
@@ -360,3 +361,13 @@ def filter_to_args(filters: CustomerFilter) -> dict:
     if filters.facts:
         args["fact"] = [":".join(_arg_text(p) for p in fact if p is not None) for fact in filters.facts]
     return args
+
+
+def assignable_owners(user) -> list:
+    """The users ``user`` may make owners: everybody, the team, or only themself (scope all, team, own)."""
+    query = select(User).where(User.active.is_(True)).order_by(User.display_name)
+    if user.scope == "team" and user.team_id is not None:
+        query = query.where(User.team_id == user.team_id)
+    elif user.scope != "all":
+        query = query.where(User.id == user.id)
+    return list(db.session.scalars(query))

@@ -13,7 +13,8 @@ from kehu.accounts.models import User
 from kehu.custom_fields import query as custom_fields
 from kehu.customers import phones, regions, service
 from kehu.customers.models import Contact, Customer, CustomerCount
-from kehu.customers.query import FilterInvalid, customer_select, filter_from_args, known_total, visible_customer
+from kehu.customers.query import (FilterInvalid, assignable_owners, customer_select, filter_from_args, known_total,
+                                  visible_customer)
 from kehu.customers.schemas import ContactSchema, CustomerPatchSchema, CustomerSchema
 from kehu.customers.service import CustomerInvalid, create_customer, delete_customer, update_customer
 from kehu.extensions import db
@@ -66,16 +67,6 @@ def customer_or_404(customer_id: int) -> Customer:
     if customer is None:  # outside the user's scope looks the same as missing
         abort(404)
     return customer
-
-
-def assignable_owners() -> list[User]:
-    """The users the current user may make owners: everybody, the team, or only themself."""
-    query = select(User).where(User.active.is_(True)).order_by(User.display_name)
-    if current_user.scope == "team" and current_user.team_id is not None:
-        query = query.where(User.team_id == current_user.team_id)
-    elif current_user.scope != "all":
-        query = query.where(User.id == current_user.id)
-    return list(db.session.scalars(query))
 
 
 def industry_choices() -> list[tuple[str, str]]:
@@ -162,7 +153,7 @@ def customer_list():
         return render_template("customers/_results.html", **context)
     industry = args.get("industry")
     context.update(
-        tags=all_tags(), owners=assignable_owners(),
+        tags=all_tags(), owners=assignable_owners(current_user),
         industries=industry_choices(), extra_filters=schema_form.filter_rows(custom_fields.schema_for(industry), args),
         region_picker=picker_state("region", args.get("region"), "any", default_province=False))
     if is_partial_request():  # the industry changed: new custom field filters
@@ -284,7 +275,7 @@ def _render_form(customer, values, errors, status=200):
     region_code = values.get("region_code") if "region_code" in values else (customer.region_code if customer else None)
     extra_row = custom_fields.schema_for(values.get("industry"))
     extra_schema, extra_rows = schema_form.form_rows(extra_row, values.get("extra") or {}, errors)
-    owners = assignable_owners()
+    owners = assignable_owners(current_user)
     return render_template(
         "customers/form.html", customer=customer, values=values, errors=errors, known_fields=FORM_FIELDS,
         owner_choices=[(u.id, u.display_name) for u in owners], owners=owners, industries=industry_choices(),

@@ -542,10 +542,22 @@ def _for_service(values: dict) -> dict:
     return found
 
 
+def _claim(job_id: int, status: str) -> ImportJob | None:
+    """The job, locked for this batch: the UPDATE comes first in the transaction, so a second task on
+    the same import (the sweep's, while this one still works) waits for this batch's commit and then
+    reads the rows it left done (a row lock on PostgreSQL, the write lock on SQLite)."""
+    claimed = db.session.execute(update(ImportJob).where(ImportJob.id == job_id, ImportJob.status == status)
+                                 .values(updated_at=utcnow()))
+    if claimed.rowcount != 1:
+        db.session.rollback()
+        return None
+    return db.session.get(ImportJob, job_id, populate_existing=True)
+
+
 def run_batch(job_id: int) -> str:
     """Write the next batch of a running import; "more", "done" or "stopped" (not running)."""
-    job = db.session.get(ImportJob, job_id, populate_existing=True)
-    if job is None or job.status != "running":
+    job = _claim(job_id, "running")
+    if job is None:
         return "stopped"
     user = job.created_by
     pending = list(db.session.scalars(select(ImportRow).where(ImportRow.job_id == job.id,
@@ -625,8 +637,8 @@ def undo_import(job: ImportJob, user) -> ImportJob:
 
 
 def undo_batch(job_id: int) -> str:
-    job = db.session.get(ImportJob, job_id, populate_existing=True)
-    if job is None or job.status != "undoing":
+    job = _claim(job_id, "undoing")
+    if job is None:
         return "stopped"
     user = job.created_by
     pending = list(db.session.scalars(select(ImportRow).where(
@@ -659,8 +671,9 @@ def stalled_imports() -> list[tuple[str, int]]:
     """Imports whose progress stopped (a worker died): the sweep sends their task again. A batch bumps
     ``updated_at``; a dry run writes only at its end, so it is given longer."""
     now = utcnow()
+    stalled_after = timedelta(seconds=current_app.config.get("KEHU_IMPORT_STALL_SECONDS", STALLED_AFTER.total_seconds()))
     rows = db.session.execute(select(ImportJob.id, ImportJob.status).where(
-        ((ImportJob.status.in_(("running", "undoing"))) & (ImportJob.updated_at < now - STALLED_AFTER))
+        ((ImportJob.status.in_(("running", "undoing"))) & (ImportJob.updated_at < now - stalled_after))
         | ((ImportJob.status == "checking") & (ImportJob.updated_at < now - CHECK_STALLED_AFTER))))
     return [({"running": RUN_TASK, "undoing": UNDO_TASK, "checking": CHECK_TASK}[r.status], r.id) for r in rows]
 

@@ -32,7 +32,8 @@ def init_celery(app, task_modules) -> Celery:
     celery.conf.beat_schedule = {
         RELAY_TASK: {"task": RELAY_TASK, "schedule": RELAY_INTERVAL_SECONDS},
         WEBHOOK_SWEEP_TASK: {"task": WEBHOOK_SWEEP_TASK, "schedule": WEBHOOK_SWEEP_SECONDS},
-        IMPORT_SWEEP_TASK: {"task": IMPORT_SWEEP_TASK, "schedule": IMPORT_SWEEP_SECONDS},
+        IMPORT_SWEEP_TASK: {"task": IMPORT_SWEEP_TASK,
+                            "schedule": float(app.config.get("KEHU_IMPORT_SWEEP_SECONDS", IMPORT_SWEEP_SECONDS))},
     }
     celery.set_default()
     app.extensions["celery"] = celery

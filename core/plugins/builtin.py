@@ -42,6 +42,7 @@ CORE_MENU = (
     ("main", _l("工作台"), "dashboard_pages.home", None),
     ("main", _l("客户"), "customer_pages.customer_list", "customer.read"),
     ("main", _l("待办跟进"), "interaction_pages.follow_ups", "interaction.read"),
+    ("main", _l("导入"), "import_pages.imports", "customer.import"),
     ("admin", _l("插件"), "admin_pages.admin_plugins", "plugin.manage"),
     ("admin", _l("用户"), "admin_pages.admin_users", "user.manage"),
     ("admin", _l("角色"), "admin_pages.admin_roles", "user.manage"),

@@ -89,7 +89,7 @@ def test_english_pages_have_no_chinese_ui_text(app, admin, web_client_as):
     client = web_client_as(admin)
     pages = ["/", "/customers", f"/customers/{customer.id}", "/customers/new", f"/customers/{customer.id}/edit",
              "/follow-ups", "/admin/plugins", "/admin/users", "/admin/roles", "/admin/plugins/sample/settings",
-             "/admin/fields", "/admin/audit", "/account/password"]
+             "/admin/fields", "/admin/audit", "/account/password", "/imports/"]
     plugin_titles = [str(p.title) for p in app.extensions["kehu_plugins"].installed.values()]
     refresh()  # the setup above ran outside a request and cached the default locale in the app context
     for url in pages:
