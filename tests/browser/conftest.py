@@ -66,3 +66,24 @@ def new_page(browser):
 def artifacts():
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+@pytest.fixture
+def admin_page(new_page, live_server, admin):
+    """``admin_page(width=1280, language="zh")`` -> a page signed in as the ``admin`` fixture's user."""
+    from playwright.sync_api import expect
+
+    from kehu_sdk.testing import TEST_PASSWORD
+
+    def open_page(width=1280, language="zh"):
+        page = new_page(width=width, height=900 if width > 400 else 812)
+        if language == "en":
+            page.context.add_cookies([{"name": "kehu_locale", "value": "en", "url": live_server}])
+        page.goto(f"{live_server}/login")
+        page.fill("#username", admin.username)
+        page.fill("#password", TEST_PASSWORD)
+        page.click("form button[type=submit].btn-primary")
+        expect(page.get_by_test_id("current-user")).to_be_attached()
+        return page
+
+    return open_page

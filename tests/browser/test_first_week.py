@@ -13,7 +13,6 @@ from kehu.extensions import db
 from kehu.interactions.service import log_interaction
 from kehu.platform.time import utcnow
 from kehu.tags.models import Tag
-from kehu_sdk.testing import TEST_PASSWORD
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is not installed").expect
 
@@ -37,22 +36,10 @@ def jining(admin):
     return landline
 
 
-def open_as_admin(new_page, live_server, width, language):
-    page = new_page(width=width, height=900 if width > 400 else 812)
-    if language == "en":
-        page.context.add_cookies([{"name": "kehu_locale", "value": "en", "url": live_server}])
-    page.goto(f"{live_server}/login")
-    page.fill("#username", "admin")
-    page.fill("#password", TEST_PASSWORD)
-    page.click("form button[type=submit].btn-primary")
-    expect(page.get_by_test_id("current-user")).to_be_attached()
-    return page
-
-
 @pytest.mark.parametrize("width, language", VIEWS)
-def test_phones_lists_tags_and_follow_ups_for_a_new_user(live_server, new_page, jining, width, language):
+def test_phones_lists_tags_and_follow_ups_for_a_new_user(live_server, admin_page, jining, width, language):
     words = WORDS[language]
-    page = open_as_admin(new_page, live_server, width, language)
+    page = admin_page(width, language)
 
     page.goto(f"{live_server}/customers/{jining.id}")
     link = page.locator("a.phone-link")
