@@ -67,6 +67,7 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         # an import whose worker died is sent again when its progress stopped this long; checked this often
         "KEHU_IMPORT_STALL_SECONDS": float(_env("IMPORT_STALL_SECONDS", "120")),
         "KEHU_IMPORT_SWEEP_SECONDS": float(_env("IMPORT_SWEEP_SECONDS", "30")),
+        "KEHU_IMPORT_KEEP_DAYS": float(_env("IMPORT_KEEP_DAYS", "30")),  # uploaded files, then deleted
         "API_TITLE": "kehu API",
         "API_VERSION": "v1",
         "OPENAPI_VERSION": "3.0.3",

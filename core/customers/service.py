@@ -149,16 +149,23 @@ def _apply(customer, data, user, lookups=None):
         setattr(customer, key, value)
 
 
-def _new_customer(data: dict, user, lookups=None) -> Customer:
-    """A customer made by the rules, not yet added to the session; CustomerInvalid when one is broken."""
+def _checked(data: dict, user, lookups=None) -> dict:
+    """A new customer's data once the rules hold (owner, team, custom fields, plugins); CustomerInvalid
+    when one is broken."""
     data = dict(data)
     data.setdefault("owner_id", user.id)
     owner = _check_owner(data, user, lookups)
     data.setdefault("team_id", user.team_id)
     _check_team(data, user, owner)
     _check_extra(None, data, lookups)
-    customer = Customer(extra={}, contacts=[], tags=[])
     _plugin_errors(None, data)
+    return data
+
+
+def _new_customer(data: dict, user, lookups=None) -> Customer:
+    """A customer made by the rules, not yet added to the session; CustomerInvalid when one is broken."""
+    data = _checked(data, user, lookups)
+    customer = Customer(extra={}, contacts=[], tags=[])
     _apply(customer, data, user, lookups)
     return customer
 
@@ -219,12 +226,11 @@ def check_new_customers(rows: list[dict], user) -> list[dict]:
             try:
                 if unknown:
                     raise CustomerInvalid({"tags": [str(UnknownTags(unknown))]})
-                _new_customer({k: v for k, v in row.items() if k != "tags"}, user, lookups)
+                _checked(row, user, lookups)  # no Customer is made: its pinyin, tokens and ciphertext are the run's
             except CustomerInvalid as exc:
                 found.append(exc.errors)
                 continue
             found.append({})
-    db.session.rollback()  # the customers made were never added; this drops anything a plugin's check left
     return found
 
 

@@ -108,10 +108,14 @@ class ImportErrors(MethodView):
     @require(PERMISSION)
     @blp.response(200, description="the refused rows with a 错误原因 column",
                   content_type=XLSX)
+    @blp.alt_response(410, description="the upload was deleted after its retention period")
     def get(self, job_id):
         """The refused rows as the file had them, with the reason in a last column: fix, upload again."""
         job = _job_or_404(job_id)
-        body = service.error_workbook(job)
+        try:
+            body = service.error_workbook(job)
+        except FileRefused as exc:  # the upload was deleted after its retention period
+            abort(410, message=str(exc))
         name = f"import-{job.id}-errors.xlsx"
         return Response(body, mimetype=XLSX, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 

@@ -11,7 +11,8 @@ def jobs_for(user):
 
 
 def visible_job(job_id: int, user) -> ImportJob | None:
-    return db.session.scalar(jobs_for(user).where(ImportJob.id == job_id))
+    # populate_existing: a job's state is written by tasks in other sessions; read it as it is now
+    return db.session.scalar(jobs_for(user).where(ImportJob.id == job_id).execution_options(populate_existing=True))
 
 
 def rows_of(job: ImportJob, action: str | None = None):

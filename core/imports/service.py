@@ -11,9 +11,10 @@ import hashlib
 import logging
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
+from cryptography.fernet import InvalidToken
 from flask import current_app
 from flask_babel import force_locale, gettext as _
 from marshmallow import ValidationError
@@ -30,6 +31,7 @@ from kehu.customers.service import (CustomerInvalid, check_new_customers, create
 from kehu.extensions import db
 from kehu.imports import cleaning, mapping, readers
 from kehu.imports.models import MATCH_KEYS, MODES, ImportJob, ImportMapping, ImportRow
+from kehu.platform.pii import fernet_for
 from kehu.platform.tasks import dispatch
 from kehu.platform.time import utcnow
 from kehu.web import labels
@@ -64,8 +66,45 @@ def _folder() -> Path:
     return folder
 
 
+def _file_key():
+    return fernet_for(b"import-files")
+
+
+def _store(data: bytes) -> str:
+    """The upload written encrypted with the PII key (a customer list is all PII); its file name."""
+    name = f"{utcnow():%Y%m%d%H%M%S}-{secrets.token_hex(8)}.upload"
+    path = _folder() / name
+    path.write_bytes(_file_key().encrypt(data))
+    path.chmod(0o600)
+    return name
+
+
 def _stored(job: ImportJob) -> bytes:
-    return (_folder() / job.stored_as).read_bytes()
+    try:
+        return _file_key().decrypt((_folder() / job.stored_as).read_bytes())
+    except (FileNotFoundError, InvalidToken):
+        raise readers.FileRefused(_("上传的文件已不在服务器上（已过保留期），请重新上传")) from None
+
+
+# phones in an import row's values are stored encrypted, as the customer's own phone is
+def _sealed(values: dict) -> dict:
+    sealed = dict(values)
+    if sealed.get("phone"):
+        sealed["phone"] = phones.encrypt(sealed["phone"])
+    if sealed.get("contacts"):
+        sealed["contacts"] = [{**c, "phone": phones.encrypt(c["phone"])} if c.get("phone") else c
+                              for c in sealed["contacts"]]
+    return sealed
+
+
+def _opened(values: dict) -> dict:
+    opened = dict(values)
+    if opened.get("phone"):
+        opened["phone"] = phones.decrypt(opened["phone"])
+    if opened.get("contacts"):
+        opened["contacts"] = [{**c, "phone": phones.decrypt(c["phone"])} if c.get("phone") else c
+                              for c in opened["contacts"]]
+    return opened
 
 
 def _custom_fields() -> tuple[dict[str, str], dict[str, dict], dict[str, str]]:
@@ -152,8 +191,7 @@ def start_import(user, filename: str, data: bytes, options: dict) -> ImportJob:
     elif repeated:
         notes.append(_("重复的表头未自动对应：%(columns)s", columns="、".join(headers[i] for i in repeated)))
     digest = hashlib.sha256(data).hexdigest()
-    stored_as = f"{utcnow():%Y%m%d%H%M%S}-{secrets.token_hex(8)}.upload"
-    (_folder() / stored_as).write_bytes(data)
+    stored_as = _store(data)
     job = ImportJob(created_by_id=user.id, filename=(filename or "upload")[-255:], kind=table.kind,
                     encoding=table.encoding, delimiter=table.delimiter, stored_as=stored_as, size=len(data),
                     sha256=digest, header_line=table.lines[header_index], headers=headers, mapping=targets,
@@ -473,7 +511,7 @@ def _check(job: ImportJob, user) -> None:
         action, messages, match_id = _decide(job, user, candidate, existing, seen_in_file)
         counts[action] += 1
         rows.append({"job_id": job.id, "line": candidate.line, "last_line": candidate.last_line, "action": action,
-                     "values": candidate.values, "messages": messages, "match_customer_id": match_id,
+                     "values": _sealed(candidate.values), "messages": messages, "match_customer_id": match_id,
                      "done": action in ("skip", "error"), "undone": False})
         if len(rows) >= BATCH:
             db.session.execute(insert(ImportRow), rows)
@@ -535,8 +573,7 @@ def commit_import(job: ImportJob, user) -> ImportJob:
 
 
 def _for_service(values: dict) -> dict:
-    from datetime import date
-    found = dict(values)
+    found = _opened(values)
     if isinstance(found.get("birthday"), str):
         found["birthday"] = date.fromisoformat(found["birthday"])
     return found
@@ -617,11 +654,10 @@ def _update(job, row, user) -> None:
     except CustomerInvalid as exc:
         row.action, row.messages = "error", _flat(exc.errors)
         return
-    row.customer_id, row.before = customer.id, before
+    row.customer_id, row.before = customer.id, _sealed(before)
 
 
 def _jsonable(value):
-    from datetime import date
     return value.isoformat() if isinstance(value, date) else value
 
 
@@ -729,3 +765,18 @@ def error_workbook(job: ImportJob) -> bytes:
     sheet.set_column(len(job.headers), len(job.headers), 60)
     book.close()
     return out.getvalue()
+
+
+def forget_old_uploads() -> int:
+    """Delete the uploaded files of imports last touched ``KEHU_IMPORT_KEEP_DAYS`` ago (30 by default):
+    the customers they held are in the database by then; the report stays, the error workbook goes."""
+    keep = timedelta(days=current_app.config.get("KEHU_IMPORT_KEEP_DAYS", 30))
+    old = db.session.scalars(select(ImportJob).where(
+        ImportJob.updated_at < utcnow() - keep, ImportJob.status.in_(("checked", "done", "failed", "undone"))))
+    forgotten = 0
+    for job in old:
+        path = _folder() / job.stored_as
+        if path.exists():
+            path.unlink()
+            forgotten += 1
+    return forgotten

@@ -37,3 +37,4 @@ def sweep() -> None:
     for task_name, job_id in service.stalled_imports():
         log.warning("import %s stalled: sending %s again", job_id, task_name)
         dispatch(task_name, job_id)
+    service.forget_old_uploads()

@@ -152,5 +152,10 @@ def import_undo(job_id):
 @pages.route("/<id:job_id>/errors.xlsx")
 def import_errors(job_id):
     job = _job_or_404(job_id)
-    return Response(service.error_workbook(job), mimetype=XLSX,
+    try:
+        body = service.error_workbook(job)
+    except FileRefused as exc:
+        flash(str(exc), "danger")
+        return redirect(url_for(".import_job", job_id=job.id))
+    return Response(body, mimetype=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="import-{job.id}-errors.xlsx"'})

@@ -79,3 +79,33 @@ def test_a_messy_sheet_is_checked_run_and_undone(admin, api_client_as, upload):
     deleted_logs = db.session.scalar(select(func.count()).select_from(AuditLog).where(
         AuditLog.entity == "customer", AuditLog.action == "delete"))
     assert deleted_logs == 3
+
+
+def test_the_upload_and_the_phones_it_holds_are_encrypted_at_rest(app, admin, upload):
+    from pathlib import Path
+    from kehu.imports.models import ImportJob, ImportRow
+    upload(admin, MESSY.encode("utf-8"))
+    job = db.session.scalar(select(ImportJob))
+    stored = (Path(app.instance_path) / "imports" / job.stored_as).read_bytes()
+    assert "兖州瑞丰".encode() not in stored and b"13853712345" not in stored
+    values = " ".join(str(v) for (v,) in db.session.execute(select(ImportRow.values)))
+    assert "13853712345" not in values and "13953718888" not in values and "兖州瑞丰建材商行" in values
+
+
+def test_old_uploads_are_deleted_and_then_the_error_workbook_says_so(app, admin, api_client_as, upload):
+    from datetime import timedelta
+    from pathlib import Path
+    from sqlalchemy import update
+    from kehu.imports.models import ImportJob
+    from kehu.imports.service import forget_old_uploads
+    from kehu.platform.time import utcnow
+    client = api_client_as(admin)
+    fresh = upload(admin, MESSY.encode(), client=client).json
+    old = upload(admin, MESSY.encode(), client=client).json
+    db.session.execute(update(ImportJob).where(ImportJob.id == old["id"]).values(updated_at=utcnow() - timedelta(days=31)))
+    db.session.commit()
+    assert forget_old_uploads() == 1
+    stored = {j.id: (Path(app.instance_path) / "imports" / j.stored_as).exists() for j in db.session.scalars(select(ImportJob))}
+    assert stored == {fresh["id"]: True, old["id"]: False}
+    gone = client.get(f"/api/v1/imports/{old['id']}/errors.xlsx")
+    assert gone.status_code == 410 and "已过保留期" in gone.json["detail"]

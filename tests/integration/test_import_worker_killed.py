@@ -11,6 +11,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, func, select
@@ -97,7 +98,8 @@ def test_a_killed_worker_leaves_every_customer_created_exactly_once(
                KEHU_SECRET_KEY=app.config["SECRET_KEY"], KEHU_PII_KEY=app.config["KEHU_PII_KEY"],
                KEHU_IMPORT_STALL_SECONDS="2", KEHU_IMPORT_SWEEP_SECONDS="1", PYTHONUNBUFFERED="1")
     (instance / "imports").mkdir()
-    (instance / "imports" / stored_as).write_bytes(_sheet(ROWS))  # the workers' instance folder
+    uploaded = Path(app.instance_path) / "imports" / stored_as  # encrypted with the PII key the workers share
+    (instance / "imports" / stored_as).write_bytes(uploaded.read_bytes())
 
     first = Worker(env, tmp_path / "worker1.log")
     try:
