@@ -38,7 +38,8 @@ def _arguments():
                         help="1k and 10k rows (SQLite unless --database-url); goals E, F, G at 10k, C and D as 10k/1k")
     parser.add_argument("--json", type=Path, help="results file (default bench/results-<dialect>.json)")
     parser.add_argument("--repeat", type=int, default=30, help="timed runs per figure, after a warm-up (default 30)")
-    parser.add_argument("--writes", type=int, default=300, help="customers the write case creates each way")
+    parser.add_argument("--writes", type=int, default=1000,
+                        help="customers the write case creates each way (fewer: the ratio is noise)")
     parser.add_argument("--profile", action="store_true", help="write a cProfile of the write path to "
                                                                 "bench/profile-write.txt (largest size)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes for the load's transform")

@@ -102,6 +102,9 @@ def _keep_search_keys(target, value, oldvalue, initiator):
 
 @event.listens_for(Customer.company, "set")
 def _keep_company_tokens(target, value, oldvalue, initiator):
+    was = oldvalue if isinstance(oldvalue, str) else None  # NO_VALUE on a new customer
+    if target.name is not None and _other_company(target.name, value) == _other_company(target.name, was):
+        return  # the company adds nothing the name's tokens lack (it is the name, or it did not change)
     target.search_tokens = tokens_of(target.name, _other_company(target.name, value), target.name_pinyin)
 
 

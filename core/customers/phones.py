@@ -3,6 +3,7 @@
 The ciphertext (Fernet) can only be read with the PII key; the blind index is an HMAC
 of the E.164 number, so equality search works without decrypting every row.
 """
+import functools
 import hashlib
 import hmac
 
@@ -19,6 +20,7 @@ class InvalidPhone(ValueError):
     """Raised with the user's input when it is not a valid phone number."""
 
 
+@functools.lru_cache(maxsize=4096)  # a number is normalized by the schema and again when it is set
 def normalize(raw: str) -> str:
     """Return the E.164 form of a phone number as people write it in China.
 
