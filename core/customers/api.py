@@ -10,8 +10,9 @@ from kehu.customers.query import (FilterInvalid, cursor_after, customer_select, 
                                   known_total, visible_customer)
 from kehu.customers.schemas import (ContactSchema, CustomerDetailSchema, CustomerListArgs, CustomerPatchSchema,
                                     CustomerSchema, FilterFieldsSchema)
-from kehu.customers.service import (CustomerInvalid, add_contact, create_customer, delete_contact, delete_customer,
-                                    update_contact, update_customer)
+from kehu.customers.duplicates import duplicate_json
+from kehu.customers.service import (CustomerInvalid, LikelyDuplicate, add_contact, create_customer, delete_contact,
+                                    delete_customer, update_contact, update_customer)
 from kehu.extensions import db
 from kehu.platform.pagination import CursorInvalid, Total, count_of, decode_cursor, page_of, say_estimated
 from kehu.platform.permissions import require
@@ -75,9 +76,20 @@ class Customers(MethodView):
     @require("customer.create")
     @blp.arguments(CustomerSchema())  # instances: a class is instantiated again on every request
     @blp.response(201, CustomerDetailSchema())
+    @blp.alt_response(409, description="a likely duplicate exists: `duplicates` lists it (masked when outside "
+                                       "the caller's scope); send `allow_duplicate: true` to create anyway")
     def post(self, data):
-        """Create a customer; the caller owns it unless owner_id says otherwise."""
-        return _saved(lambda: create_customer(data, current_user))
+        """Create a customer; the caller owns it unless owner_id says otherwise.
+
+        A likely duplicate (the same phone or 统一社会信用代码, or a similar company name) answers 409 with
+        `duplicates` (`reason`, `score`, `description`, and `customer_id` when the caller may open it);
+        `allow_duplicate: true` creates it anyway."""
+        allow = data.pop("allow_duplicate", False)
+        try:
+            return _saved(lambda: create_customer(data, current_user, check_duplicates=not allow))
+        except LikelyDuplicate as exc:
+            abort(409, message=_("可能已有这个客户：确认不是重复后，加上 allow_duplicate: true 再提交"),
+                  extra={"duplicates": [duplicate_json(d) for d in exc.duplicates]})
 
 
 @blp.route("/filter-fields")

@@ -26,7 +26,8 @@ class Customer(PhoneColumnsMixin, AuditedMixin, TimestampMixin, db.Model):
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     name_pinyin: Mapped[str] = mapped_column(String(600), default="", nullable=False)
     # the n-grams search finds the customer by (kehu.customers.search); indexed by migration 0006
-    search_tokens: Mapped[list] = mapped_column(SearchTokens, default=list, nullable=False)
+    search_tokens: Mapped[list] = mapped_column(SearchTokens, default=list, nullable=False,
+                                                deferred=True)  # only the index reads them: not loaded with a row
     company: Mapped[str | None] = mapped_column(String(200))
     uscc: Mapped[str | None] = mapped_column(String(18), index=True)  # 统一社会信用代码: public, not PII
     external_id: Mapped[str | None] = mapped_column(String(64), index=True)  # its id in the user's old system

@@ -16,12 +16,14 @@ from sqlalchemy import and_, func, select, tuple_
 
 from kehu.custom_fields.query import ConditionInvalid, declared_fields, extra_criterion, ops_for
 from kehu.customers import phones, regions, search
+from sqlalchemy.orm import selectinload
+
 from kehu.accounts.models import User
 from kehu.customers.models import Contact, Customer, CustomerCount
 from kehu.customers.schemas import CustomerListArgs
 from kehu.extensions import db
 from kehu.platform.json_schema import field_kind
-from kehu.platform.pagination import encode_cursor
+from kehu.platform.pagination import ONE_PASS, encode_cursor
 from kehu.platform.permissions import scope_criterion
 from kehu.tags.models import Tag, customer_tags
 
@@ -140,7 +142,12 @@ def customer_select(filters: CustomerFilter, user, after: tuple | None = None):
     if after is not None:
         keys, values = tuple_(column, Customer.id), tuple_(*after)
         found.append(keys < values if descending else keys > values)
-    return select(Customer).where(and_(*found)).order_by(*order)
+    # the owner and team of the page's rows in their own small queries: joined to the SELECT they would be
+    # joined to every matching row before the sort and LIMIT (SQLite cannot push the LIMIT past them)
+    query = (select(Customer).where(and_(*found)).order_by(*order)
+             .options(selectinload(Customer.owner), selectinload(Customer.team)))
+    # a search's matches come from its index and are read whole for the sort: count them in that pass
+    return query.execution_options(**{ONE_PASS: True}) if filters.q else query
 
 
 def cursor_after(filters: CustomerFilter, customer: Customer) -> str:

@@ -110,6 +110,9 @@ class CustomerSchema(Schema):
     company = TrimmedString(allow_none=True, validate=validate.Length(max=200))
     uscc = Uscc(allow_none=True)
     external_id = TrimmedString(allow_none=True, validate=validate.Length(max=64))
+    allow_duplicate = Boolean(load_only=True, metadata={
+        "description": "create even when a likely duplicate exists (same phone or USCC, similar name); "
+                       "without it such a create answers 409 with `duplicates`"})
     phone = Phone(allow_none=True, load_only=True)
     phone_display = MaskedPhone(attribute="phone", dump_only=True, data_key="phone", allow_none=True)
     email = Email(allow_none=True, validate=validate.Length(max=254))
@@ -147,6 +150,9 @@ class CustomerDetailSchema(CustomerSchema):
 
 class CustomerPatchSchema(CustomerSchema):
     """Every field optional; defaults are not applied on a partial update."""
+
+    class Meta:
+        exclude = ("allow_duplicate",)  # 查重 is a create's question
 
     kind = fields.String(validate=validate.OneOf(KINDS))
     status = fields.String(validate=validate.OneOf(STATUSES))

@@ -25,7 +25,8 @@ _PHONE_LIKE = re.compile(r"^[\d\s+\-()０-９]{4,}$")
 MAX_WORDS = 8  # "曲阜 化工" is two words; nobody types nine, and each costs an index probe
 
 
-def _tokens_match(tokens: list[str], dialect: str):
+def tokens_match(tokens: list[str], dialect: str):
+    """Customers whose search tokens include every one of ``tokens`` (the index answers it)."""
     if dialect == "postgresql":
         return Customer.search_tokens.op("@>")(bindparam(None, tokens, type_=ARRAY(Text)))
     # the FTS5 external-content table over customer.search_tokens (rowid = customer.id)
@@ -50,7 +51,7 @@ def words_criterion(words: list[str], dialect: str):
     the words their tokens do not decide."""
     tokens = sorted({token for word in words for token in query_tokens(word)})
     rechecks = [_contains(word) for word in words if not tokens_decide(word)]  # a deciding word has its token
-    return and_(*([_tokens_match(tokens, dialect)] if tokens else []), *rechecks)
+    return and_(*([tokens_match(tokens, dialect)] if tokens else []), *rechecks)
 
 
 def _phone_criterion(q: str, digits: str, may_see_phones: bool, dialect: str):

@@ -6,6 +6,7 @@ from sqlalchemy import bindparam, func, insert, literal, select, text
 from kehu.accounts.models import Team, User
 from kehu.custom_fields.query import active_schema
 from kehu.custom_fields.service import validate_extra
+from kehu.customers.duplicates import likely_duplicates
 from kehu.customers.models import Contact, Customer, CustomerCount, counted_keys
 from kehu.extensions import db
 from kehu.platform.session import commit_as_written
@@ -170,7 +171,22 @@ def _new_customer(data: dict, user, lookups=None) -> Customer:
     return customer
 
 
-def create_customer(data: dict, user) -> Customer:
+class LikelyDuplicate(Exception):
+    """The customer probably exists already (``duplicates``: kehu.customers.duplicates.Duplicate); the
+    caller shows them and may save anyway."""
+
+    def __init__(self, duplicates: list):
+        super().__init__(duplicates)
+        self.duplicates = duplicates
+
+
+def create_customer(data: dict, user, check_duplicates: bool = False) -> Customer:
+    """A new customer. With ``check_duplicates`` (the form and the API, unless the user confirmed),
+    LikelyDuplicate when one with the same phone or USCC or a similar name exists: nothing is saved."""
+    if check_duplicates:
+        found = likely_duplicates(data, user)
+        if found:
+            raise LikelyDuplicate(found)
     customer = _new_customer(data, user)
     db.session.add(customer)
     commit_as_written(db.session)

@@ -2,7 +2,7 @@
 import re
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from marshmallow import ValidationError
@@ -16,7 +16,7 @@ from kehu.customers.models import Contact, Customer, CustomerCount
 from kehu.customers.query import (FilterInvalid, assignable_owners, customer_select, filter_from_args, known_total,
                                   visible_customer)
 from kehu.customers.schemas import ContactSchema, CustomerPatchSchema, CustomerSchema
-from kehu.customers.service import CustomerInvalid, create_customer, delete_customer, update_customer
+from kehu.customers.service import CustomerInvalid, LikelyDuplicate, create_customer, delete_customer, update_customer
 from kehu.extensions import db
 from kehu.interactions.query import timeline_context
 from kehu.platform.pagination import page_number, page_rows
@@ -51,7 +51,7 @@ def region_filter(code):
 
 
 PAGE_SIZE = 20
-TEXT_FIELDS = ("name", "company", "email", "address", "industry", "source")
+TEXT_FIELDS = ("name", "company", "uscc", "email", "address", "industry", "source")
 CHOICE_FIELDS = ("kind", "status", "scale")
 CONSENT_FIELDS = ("consent_sms", "consent_email", "consent_phone")
 # fields the form shows errors beside; errors of any other field are listed above the form
@@ -271,7 +271,10 @@ def _left_behind(customer, row) -> list[tuple[str, str]]:
     return [item for key, item in zip(customer.extra, shown) if key not in declared]
 
 
-def _render_form(customer, values, errors, status=200):
+DUPLICATE_REASONS = {"phone": _l("电话相同"), "uscc": _l("统一社会信用代码相同"), "name": _l("名称相似")}
+
+
+def _render_form(customer, values, errors, status=200, duplicates=()):
     region_code = values.get("region_code") if "region_code" in values else (customer.region_code if customer else None)
     extra_row = custom_fields.schema_for(values.get("industry"))
     extra_schema, extra_rows = schema_form.form_rows(extra_row, values.get("extra") or {}, errors)
@@ -280,7 +283,7 @@ def _render_form(customer, values, errors, status=200):
         "customers/form.html", customer=customer, values=values, errors=errors, known_fields=FORM_FIELDS,
         owner_choices=[(u.id, u.display_name) for u in owners], owners=owners, industries=industry_choices(),
         extra_schema=extra_schema, extra_rows=extra_rows, left_behind=_left_behind(customer, extra_row),
-        tags=all_tags(),
+        tags=all_tags(), duplicates=duplicates, duplicate_reasons=DUPLICATE_REASONS,
         region_picker=picker_state("region_code", region_code, "county")), status
 
 
@@ -305,7 +308,7 @@ def _save(customer: Customer | None):
         if extra is not None:  # the form showed the industry's schema: validate against it
             loaded.update(extra=extra, extra_schema=data["industry"])
         if customer is None:
-            customer = create_customer(loaded, current_user)
+            customer = create_customer(loaded, current_user, check_duplicates="allow_duplicate" not in request.form)
             flash(_("已新建客户：%(name)s", name=customer.name))
         else:
             update_customer(customer, loaded, current_user)
@@ -315,6 +318,8 @@ def _save(customer: Customer | None):
     except CustomerInvalid as exc:
         db.session.rollback()
         return _render_form(customer, dict(data, extra=extra), field_errors(exc.errors), 422)
+    except LikelyDuplicate as exc:
+        return _render_form(None, dict(data, extra=extra), {}, 409, duplicates=exc.duplicates)
     return redirect(url_for("customer_pages.customer_detail", customer_id=customer.id))
 
 

@@ -23,6 +23,7 @@ from sqlalchemy import delete, func, insert, select, update
 from kehu.accounts.models import User
 from kehu.custom_fields.query import active_schemas
 from kehu.customers import phones, regions
+from kehu.customers.duplicates import describe
 from kehu.customers.models import Customer
 from kehu.customers.query import visible_customer
 from kehu.customers.schemas import ContactSchema, CustomerSchema
@@ -464,13 +465,8 @@ def _existing(keys_by_kind: dict[str, set]) -> dict[tuple[str, str], tuple]:
 
 
 def described(match, user) -> str:
-    """The existing customer a row matched, as the importer may see it: its name when in scope, else
-    masked, with whose it is (已存在 · 张* · 另一团队); never decrypted PII."""
-    if visible_customer(match.id, user) is not None:
-        return _("已存在：%(name)s（编号 %(id)s）", name=match.name, id=match.id)
-    masked = (match.name[:1] + "*" * min(max(len(match.name) - 1, 1), 6)) if match.name else "*"
-    whose = _("另一团队") if match.team_id != user.team_id else _("同事")
-    return _("已存在 · %(name)s · %(whose)s", name=masked, whose=whose)
+    """The existing customer a row matched, as the importer may see it (masked outside their scope)."""
+    return describe(match.id, match.name, match.team_id, user, visible_customer(match.id, user) is not None)
 
 
 def check(job_id: int) -> None:

@@ -72,7 +72,12 @@ def count_of(query) -> Total:
     below, "more than" (``at_least``) above.
     """
     rows = query.order_by(None).with_only_columns(literal_column("1"), maintain_column_froms=True)
-    estimate = _planner_rows(rows) if db.session.get_bind().dialect.name == "postgresql" else 0
+    if db.session.get_bind().dialect.name != "postgresql":
+        # no estimate to trust: one count to TRUSTED_ESTIMATE (counting to EXACT_COUNT_LIMIT first
+        # would read the first thousand rows twice whenever there are more)
+        counted = _capped_count(rows, TRUSTED_ESTIMATE)
+        return Total(counted) if counted <= TRUSTED_ESTIMATE else Total.estimate(counted, at_least=True)
+    estimate = _planner_rows(rows)
     if estimate > TRUSTED_ESTIMATE:
         return Total.estimate(estimate)
     capped = _capped_count(rows, EXACT_COUNT_LIMIT)
@@ -108,11 +113,34 @@ def _page(query, total: Total):
         return list(db.session.scalars(query))
 
 
+ONE_PASS = "kehu_count_in_the_page"  # execution option: the set is read whole anyway (a search's index)
+
+
+def _page_with_count(query, first: int, page_size: int):
+    """SQLite, for a query marked ONE_PASS: the page and the exact total in one pass over the matches
+    (``count(*) OVER ()``) instead of a count and a page that each read them. None when the page is
+    empty (past the end, or nothing found): then the total is counted."""
+    entity = query.column_descriptions[0]["entity"]
+    key = entity.__mapper__.primary_key[0]
+    # the page's ids and the total, narrow rows through the window and the sort; then the page's rows
+    ids = db.session.execute(query.with_only_columns(key, func.count().over(), maintain_column_froms=True)
+                             .limit(page_size).offset(first)).all()
+    if not ids:
+        return None
+    by_id = {row.id: row for row in db.session.scalars(select(entity).where(key.in_([i[0] for i in ids])))}
+    return [by_id[i[0]] for i in ids if i[0] in by_id], Total(ids[0][1])
+
+
 def page_rows(query, page: int, page_size: int, total: int | None = None) -> tuple[list, Total]:
     """(the rows of page ``page`` (from 1), the total) of ``query``; ``total`` when the caller knows it
     exactly without counting (an unfiltered list, from a table of counts)."""
-    total = count_of(query) if total is None else Total(total)
     first = (page - 1) * page_size
+    if (total is None and query.get_execution_options().get(ONE_PASS)
+            and db.session.get_bind().dialect.name != "postgresql"):
+        found = _page_with_count(query, first, page_size)
+        if found is not None:
+            return found
+    total = count_of(query) if total is None else Total(total)
     if first >= total and not total.estimated:
         return [], total  # past the end
     return _page(query.limit(page_size).offset(first), total), total

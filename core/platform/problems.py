@@ -63,7 +63,8 @@ def from_http_exception(error: HTTPException):
     data = getattr(error, "data", None) or {}
     errors = translated(data.get("messages") or data.get("errors"))
     detail = _detail(error, data.get("message") or (error.description if error.code != 500 else None))
-    response = problem(error.code or 500, _title(error.code or 500, error.name), detail, errors=errors)
+    response = problem(error.code or 500, _title(error.code or 500, error.name), detail, errors=errors,
+                       **(data.get("extra") or {}))  # members a route adds (e.g. a 409's duplicates)
     for key, value in (data.get("headers") or {}).items():
         response.headers[key] = value
     for key, value in error.get_headers():
