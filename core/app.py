@@ -72,7 +72,9 @@ DOMAIN_EVENTS = (accounts.events, customers.events, interactions.events)
 
 def _instance_secret(app, key: str, filename: str) -> Path | None:
     """Generate a secret once when none is configured (embedded mode): in ``<key>_FILE`` when that is
-    set, else in the instance folder. Returns the file it came from."""
+    set, else in the instance folder. Returns the file it came from, also kept as ``<key>_PATH`` (None:
+    given directly); ``<key>_GENERATED`` says this start made it (a restore replaces such a key freely)."""
+    app.config[f"{key}_PATH"], app.config[f"{key}_GENERATED"] = None, False
     if app.config.get(key):
         return None
     path = Path(app.config.get(f"{key}_FILE") or Path(app.instance_path) / filename)
@@ -80,7 +82,9 @@ def _instance_secret(app, key: str, filename: str) -> Path | None:
         path.parent.mkdir(parents=True, exist_ok=True)
         _create_private(path)
         path.write_text(secrets.token_urlsafe(48))
+        app.config[f"{key}_GENERATED"] = True
     app.config[key] = path.read_text().strip()
+    app.config[f"{key}_PATH"] = path
     return path
 
 

@@ -1,4 +1,5 @@
-"""The ``kehu`` command: Flask's CLI plus database, plugin, user and run commands."""
+"""The ``kehu`` command: Flask's CLI plus database, backup, plugin, user and run commands."""
+import contextlib
 import json
 import logging
 import os
@@ -13,10 +14,12 @@ from sqlalchemy import select
 from kehu.accounts.models import User
 from kehu.accounts.service import create_user, ensure_default_roles, grant_plugin_defaults
 from kehu.app import create_app, warn_key_layout
+from kehu.backups import service as backups
 from kehu.custom_fields.service import sync_plugin_schemas
 from kehu.customers.service import rebuild_counts
 from kehu.extensions import db
 from kehu.platform.audit import acting_as
+from kehu.platform.time import china_time
 from kehu.plugins import migrations as plugin_migrations
 from kehu.plugins.manager import PluginError, SettingsInvalid
 
@@ -95,6 +98,139 @@ def dashboard_rebuild_counts():
     """Count every customer afresh into the table the dashboard reads (triggers keep it exact; this is
     for recovery, e.g. after restoring a dump without it). On PostgreSQL customer writes wait meanwhile."""
     click.echo(f"customer counts rebuilt: {rebuild_counts()} customers counted")
+
+
+# backups ---------------------------------------------------------------------------------
+@cli.group("backup")
+def backup_group():
+    """Encrypted backups of the database and its PII key: create, verify, restore, list (docs/admin.md)."""
+
+
+@contextlib.contextmanager
+def _backup_errors():
+    try:
+        yield
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _key_options(command):
+    command = click.option("--key-file", type=click.Path(dir_okay=False),
+                           help="a key file from `kehu backup key new` (default: KEHU_BACKUP_KEY_FILE)")(command)
+    return click.option("--passphrase-env", metavar="VAR",
+                        help="read the passphrase from this environment variable (else it is asked for)")(command)
+
+
+def _backup_key(passphrase_env, key_file, needs=None):
+    """The key named on the command line, else KEHU_BACKUP_KEY_FILE, else a passphrase typed at a prompt.
+    ``needs``: what an existing backup was encrypted with ("passphrase" or "key-file"), None for a new one."""
+    if passphrase_env and key_file:
+        raise click.UsageError("give --passphrase-env or --key-file, not both")
+    if passphrase_env:
+        if not os.environ.get(passphrase_env):
+            raise click.ClickException(f"the environment variable {passphrase_env} is empty or not set")
+        return backups.Passphrase(os.environ[passphrase_env])
+    if needs != "passphrase":
+        key_file = key_file or current_app.config.get("KEHU_BACKUP_KEY_FILE")
+    if key_file:
+        return backups.KeyFile(key_file)
+    if needs == "key-file":
+        raise click.ClickException("this backup was encrypted with a key file: give --key-file")
+    return backups.Passphrase(click.prompt("passphrase", hide_input=True, confirmation_prompt=needs is None))
+
+
+def _needed_key(file):
+    info = backups.read_backup_info(file)
+    if info.error:
+        raise click.ClickException(info.error)
+    return info.envelope["key"]["kind"]
+
+
+def _size(count: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if count < 1024 or unit == "GB":
+            return f"{count:.0f} {unit}" if unit == "B" else f"{count:.1f} {unit}"
+        count /= 1024
+
+
+def _described(info) -> str:
+    made = china_time(info.created_at) if info.created_at else "?"
+    return (f"{info.path.name}  {made} China time  {_size(info.size)}  {info.envelope.get('dialect')}  "
+            f"kehu {info.envelope.get('kehu_version')}  {info.key_label}")
+
+
+@backup_group.command("create")
+@click.option("--to", "directory", type=click.Path(file_okay=False),
+              help="folder for the file (default: KEHU_BACKUP_DIR)")
+@_key_options
+def backup_create(directory, passphrase_env, key_file):
+    """Write a consistent, encrypted snapshot of the database and its PII key; the app may keep running."""
+    with _backup_errors():
+        info = backups.create_backup(_backup_key(passphrase_env, key_file), directory)
+    click.echo(f"backup written: {info.path} ({_size(info.size)}; {len(info.tables)} tables, "
+               f"{sum(info.tables.values())} rows)")
+    key = "the passphrase" if info.key_label == "passphrase" else info.key_label
+    click.echo(f"encrypted with {key}: without it the backup cannot be read; keep it apart from the backups")
+
+
+@backup_group.command("verify")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--scratch-url", metavar="URL", help="PostgreSQL server for the throwaway database "
+                                                   "(default: the configured database's server)")
+@_key_options
+def backup_verify(file, scratch_url, passphrase_env, key_file):
+    """Restore a backup into a throwaway database and compare its row counts with the backup's header."""
+    with _backup_errors():
+        report = backups.verify_backup(file, _backup_key(passphrase_env, key_file, _needed_key(file)), scratch_url)
+    for table, (expected, found) in report.differences.items():
+        click.echo(f"  {table}: {expected} rows in the backup's header, {found} restored")
+    for problem in report.problems:
+        click.echo(f"  {problem}")
+    if not report.ok:
+        raise click.ClickException(f"verification of {report.backup.path.name} FAILED")
+    click.echo(f"backup OK: {_described(report.backup)}; {len(report.found)} tables, {sum(report.found.values())} "
+               "rows restored into a throwaway database, every count as in the header")
+
+
+@backup_group.command("restore")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@_key_options
+def backup_restore(file, passphrase_env, key_file):
+    """Restore a backup into the configured database, which must be empty, and put its PII key in place."""
+    with _backup_errors():
+        report = backups.restore_backup(file, _backup_key(passphrase_env, key_file, _needed_key(file)))
+    tables = report.backup.tables
+    click.echo(f"restored {_described(report.backup)}: {len(tables)} tables, {sum(tables.values())} rows, "
+               "every count as in the backup")
+    click.echo(report.key_note)
+    for note in report.notes:
+        click.echo(note)
+
+
+@backup_group.command("list")
+@click.argument("directory", required=False, type=click.Path(file_okay=False))
+def backup_list(directory):
+    """The backups in a folder (default: KEHU_BACKUP_DIR), oldest first."""
+    with _backup_errors():
+        infos = backups.list_backups(directory)
+    for info in infos:
+        click.echo(f"{info.path.name}  unreadable: {info.error}" if info.error else _described(info))
+    if not infos:
+        click.echo("no backups")
+
+
+@backup_group.group("key")
+def backup_key_group():
+    """Key files for backups (scheduled backups need one: KEHU_BACKUP_KEY_FILE)."""
+
+
+@backup_key_group.command("new", with_appcontext=False)
+@click.argument("file", type=click.Path(dir_okay=False))
+def backup_key_new(file):
+    """Write a new random key file (0600). Keep a copy apart from the backups: without it they are lost."""
+    with _backup_errors():
+        key_id = backups.new_key_file(file)
+    click.echo(f"key {key_id} written to {file}")
 
 
 # plugins ---------------------------------------------------------------------------------

@@ -95,6 +95,13 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "KEHU_SECURE_COOKIES": _env("SECURE_COOKIES", "auto"),
         # how many reverse proxies (nginx) stand in front: their X-Forwarded-For/-Proto/-Host are trusted
         "KEHU_TRUSTED_PROXIES": int(_env("TRUSTED_PROXIES", "0")),
+        # backups (kehu.backups): the daily one runs only when the folder and the key file are both set
+        "KEHU_BACKUP_DIR": _env("BACKUP_DIR"),
+        "KEHU_BACKUP_KEY_FILE": _env("BACKUP_KEY_FILE"),
+        "KEHU_BACKUP_KEEP": int(_env("BACKUP_KEEP", "7")),
+        "KEHU_BACKUP_AT": _env("BACKUP_AT", "03:00"),  # China time, HH:MM
+        "KEHU_SITE_NAME": _env("SITE_NAME"),  # names backup files; the host name when unset
+        "KEHU_PG_BIN_DIR": _env("PG_BIN_DIR"),  # where pg_dump/pg_restore are, when not found by themselves
     }
     config.update({name: _json_env(name, default) for name, default in WEBHOOK_DEFAULTS.items()})
     config.update(overrides or {})

@@ -8,6 +8,7 @@ import functools
 import logging
 
 from celery import Celery, Task, shared_task
+from celery.schedules import crontab
 from flask import current_app
 
 log = logging.getLogger(__name__)
@@ -15,7 +16,8 @@ log = logging.getLogger(__name__)
 RELAY_TASK = "kehu.outbox.relay"
 WEBHOOK_SWEEP_TASK = "kehu.webhooks.sweep"
 IMPORT_SWEEP_TASK = "kehu.imports.sweep"
-CORE_TASK_MODULES = ["kehu.platform.outbox", "kehu.webhooks.tasks", "kehu.imports.tasks"]
+BACKUP_TASK = "kehu.backups.daily_backup"
+CORE_TASK_MODULES = ["kehu.platform.outbox", "kehu.webhooks.tasks", "kehu.imports.tasks", "kehu.backups.tasks"]
 RELAY_INTERVAL_SECONDS = 30.0
 WEBHOOK_SWEEP_SECONDS = 10.0  # due webhook retries are at most this late
 IMPORT_SWEEP_SECONDS = 60.0   # an import whose worker died goes on within a minute of being seen stalled
@@ -34,6 +36,8 @@ def init_celery(app, task_modules) -> Celery:
         WEBHOOK_SWEEP_TASK: {"task": WEBHOOK_SWEEP_TASK, "schedule": WEBHOOK_SWEEP_SECONDS},
         IMPORT_SWEEP_TASK: {"task": IMPORT_SWEEP_TASK,
                             "schedule": float(app.config.get("KEHU_IMPORT_SWEEP_SECONDS", IMPORT_SWEEP_SECONDS))},
+        # does nothing until KEHU_BACKUP_DIR and KEHU_BACKUP_KEY_FILE are set (the task checks, per run)
+        BACKUP_TASK: {"task": BACKUP_TASK, "schedule": daily_at(app.config["KEHU_BACKUP_AT"])},
     }
     celery.set_default()
     app.extensions["celery"] = celery
@@ -41,6 +45,15 @@ def init_celery(app, task_modules) -> Celery:
     for module in celery.conf.imports:
         __import__(module)
     return celery
+
+
+def daily_at(clock: str) -> crontab:
+    """``"03:00"`` as a daily schedule, in Celery's time zone (China time)."""
+    try:
+        hour, minute = (int(part) for part in clock.split(":"))
+        return crontab(hour=hour, minute=minute)
+    except ValueError:
+        raise ValueError(f"a time of day is HH:MM, not {clock!r}") from None
 
 
 def dispatch(task_name: str, *args, countdown: float | None = None, **kwargs) -> None:

@@ -12,7 +12,7 @@ import grimp
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOMAINS = ("accounts", "admin", "custom_fields", "customers", "dashboard", "demo", "interactions", "tags", "webhooks")
+DOMAINS = ("accounts", "admin", "backups", "custom_fields", "customers", "dashboard", "demo", "interactions", "tags", "webhooks")
 # What one domain may import of another: its writes, its reads, its tables, what it announces.
 PUBLIC = {"service", "query", "models", "events"}
 # Reference data every domain may read: the GB/T 2260 region codes live with customers.
