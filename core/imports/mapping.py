@@ -110,12 +110,18 @@ def target_of(header: str, custom_titles: dict[str, str]) -> str:
     return ""
 
 
+# a company's name beside a person's (姓名 and 公司名称): the second is the company the person works for
+_SECOND_CHOICE = {"name": "company"}
+
+
 def guess(headers: list[str], custom_titles: dict[str, str]) -> tuple[list[str], list[int]]:
     """Targets for every column, and the columns whose target an earlier column already took (left
     unmapped: a second 手机 column is for the user to place, e.g. as the contact's phone)."""
     targets, repeated, taken = [], [], set()
     for index, header in enumerate(headers):
         target = target_of(header, custom_titles)
+        if target in taken and _SECOND_CHOICE.get(target) and _SECOND_CHOICE[target] not in taken:
+            target = _SECOND_CHOICE[target]
         if target and target in taken:
             repeated.append(index)
             target = ""

@@ -32,6 +32,7 @@ from kehu.customers.service import (CustomerInvalid, check_new_customers, create
 from kehu.extensions import db
 from kehu.imports import cleaning, mapping, readers
 from kehu.imports.models import MATCH_KEYS, MODES, ImportJob, ImportMapping, ImportRow
+from kehu.platform.messages import translated
 from kehu.platform.pii import fernet_for
 from kehu.platform.tasks import dispatch
 from kehu.platform.time import utcnow
@@ -329,7 +330,7 @@ class _Cleaner:
         try:
             loaded = self.schema.load(values)
         except ValidationError as exc:
-            errors.extend(self._messages(exc.messages))
+            errors.extend(self._messages(translated(exc.messages)))  # marshmallow's own, in the user's language
             loaded = None
         contacts = self._contacts(rows, errors)
         if loaded is None or errors:
@@ -412,7 +413,7 @@ class _Cleaner:
             try:
                 contact = self.contact_schema.load({k: cleaning.text(v) for k, v in raw.items()})
             except ValidationError as exc:
-                errors.extend(self._messages(exc.messages, str(mapping.CONTACT_FIELDS["name"][0])))
+                errors.extend(self._messages(translated(exc.messages), str(mapping.CONTACT_FIELDS["name"][0])))
                 continue
             found.append({k: v for k, v in contact.items() if v is not None})
         if found:

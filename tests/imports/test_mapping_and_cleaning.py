@@ -78,3 +78,8 @@ def test_custom_field_cells_by_their_property(app):
     assert crops("苹果、梨") == ["apple", "pear"]
     with pytest.raises(cleaning.CellInvalid, match="请输入整数"):
         cleaning.custom_field_reader({"type": "integer"})("3.5")
+
+
+def test_a_company_name_beside_a_persons_name_is_the_company():
+    targets, repeated = mapping.guess(["姓名", "电话", "公司名称"], {})
+    assert targets == ["name", "phone", "company"] and repeated == []
