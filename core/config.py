@@ -91,6 +91,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "KEHU_SECURE_COOKIES": _env("SECURE_COOKIES", "auto"),
         # how many reverse proxies (nginx) stand in front: their X-Forwarded-For/-Proto/-Host are trusted
         "KEHU_TRUSTED_PROXIES": int(_env("TRUSTED_PROXIES", "0")),
+        # export files (customers' data): outside the web root, 0700; in scale mode a folder that the web
+        # processes and the workers share
+        "KEHU_EXPORT_DIR": _env("EXPORT_DIR", str(instance / "exports")),
+        "KEHU_EXPORT_TTL_HOURS": float(_env("EXPORT_TTL_HOURS", "24")),  # a file is deleted this long after it was made
+        # exports of up to this many customers are made in the request; larger ones by the worker
+        "KEHU_EXPORT_INLINE_ROWS": int(_env("EXPORT_INLINE_ROWS", "5000")),
     }
     config.update({name: _json_env(name, default) for name, default in WEBHOOK_DEFAULTS.items()})
     config.update(overrides or {})

@@ -14,9 +14,11 @@ log = logging.getLogger(__name__)
 
 RELAY_TASK = "kehu.outbox.relay"
 WEBHOOK_SWEEP_TASK = "kehu.webhooks.sweep"
-CORE_TASK_MODULES = ["kehu.platform.outbox", "kehu.webhooks.tasks"]
+EXPORT_SWEEP_TASK = "kehu.exports.sweep"
+CORE_TASK_MODULES = ["kehu.platform.outbox", "kehu.webhooks.tasks", "kehu.exports.tasks"]
 RELAY_INTERVAL_SECONDS = 30.0
 WEBHOOK_SWEEP_SECONDS = 10.0  # due webhook retries are at most this late
+EXPORT_SWEEP_SECONDS = 600.0  # expired export files are deleted at most this late
 
 
 def init_celery(app, task_modules) -> Celery:
@@ -30,6 +32,7 @@ def init_celery(app, task_modules) -> Celery:
     celery.conf.beat_schedule = {
         RELAY_TASK: {"task": RELAY_TASK, "schedule": RELAY_INTERVAL_SECONDS},
         WEBHOOK_SWEEP_TASK: {"task": WEBHOOK_SWEEP_TASK, "schedule": WEBHOOK_SWEEP_SECONDS},
+        EXPORT_SWEEP_TASK: {"task": EXPORT_SWEEP_TASK, "schedule": EXPORT_SWEEP_SECONDS},
     }
     celery.set_default()
     app.extensions["celery"] = celery

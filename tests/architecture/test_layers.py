@@ -12,11 +12,14 @@ import grimp
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOMAINS = ("accounts", "admin", "custom_fields", "customers", "dashboard", "demo", "interactions", "tags", "webhooks")
+DOMAINS = ("accounts", "admin", "custom_fields", "customers", "dashboard", "demo", "exports", "interactions", "tags",
+           "webhooks")
 # What one domain may import of another: its writes, its reads, its tables, what it announces.
 PUBLIC = {"service", "query", "models", "events"}
-# Reference data every domain may read: the GB/T 2260 region codes live with customers.
-SHARED = {"kehu.customers.regions"}
+# Reference data every domain may read: the GB/T 2260 region codes live with customers; and how a
+# customer's data is shown to people, one rule wherever it is shown: a phone number in full or masked
+# (phones), a customer filter in words (chips).
+SHARED = {"kehu.customers.regions", "kehu.customers.phones", "kehu.customers.chips"}
 
 
 @pytest.fixture(scope="module")
