@@ -51,8 +51,9 @@ def neutralize(value):
 
 
 def neutralized(rows: Iterable[list]) -> Iterator[list]:
+    """``neutralize`` on every cell, written out: it runs for each of a million cells."""
     for row in rows:
-        yield [neutralize(value) for value in row]
+        yield ["'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value for value in row]
 
 
 def write_xlsx(titles: list[str], rows: Iterator[list], stream: BinaryIO) -> None:

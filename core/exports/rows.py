@@ -56,10 +56,6 @@ def _plain(attribute: str) -> Cell:
     return lambda row, batch: getattr(row, attribute)
 
 
-def _scalar_text(value) -> str:
-    return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-
-
 class CustomerTable:
     """The columns of a customer export for ``user`` and its rows, in the language now in force."""
 
@@ -70,11 +66,13 @@ class CustomerTable:
         self.teams = dict(db.session.execute(select(Team.id, Team.name)).all())
         self._regions: dict[str, str] = {}
         self.yes_no = {True: _("是"), False: _("否")}
-        self.columns: list[tuple[str, Cell]] = self._core_columns() + self._field_columns()
+        self.columns: list[tuple[str, Cell]] = self._core_columns()
+        # one column per field of the active custom field schemas, titled as the forms title it
+        self.fields = [(name, title_of(prop, name), self._field_value(prop)) for name, prop in declared_fields().items()]
 
     @property
     def titles(self) -> list[str]:
-        return [title for title, _cell in self.columns]
+        return [title for title, _cell in self.columns] + [title for _name, title, _value in self.fields]
 
     def _core_columns(self) -> list[tuple[str, Cell]]:
         industries = {**schema_titles(), **_names(labels.INDUSTRIES)}
@@ -106,11 +104,9 @@ class CustomerTable:
     def _consent(self, attribute: str) -> Cell:
         return lambda row, batch: self.yes_no[bool(getattr(row, attribute))]
 
-    def _field_columns(self) -> list[tuple[str, Cell]]:
-        """One column per field of the active custom field schemas, titled as the forms title it."""
-        return [(title_of(prop, name), self._field_cell(name, prop)) for name, prop in declared_fields().items()]
-
-    def _field_cell(self, name: str, prop: dict) -> Cell:
+    def _field_value(self, prop: dict) -> Callable[[object], object]:
+        """How a stored value of the field declared as ``prop`` is shown: choices by their labels, yes/no
+        in words, a list's items joined."""
         listed = field_kind(prop) == "array"
         choices = {value: label for value, label in options_of(prop.get("items", {}) if listed else prop)
                    if isinstance(value, (str, int, float))}
@@ -118,19 +114,22 @@ class CustomerTable:
         def shown(value):
             if isinstance(value, bool):
                 return self.yes_no[value]
-            if isinstance(value, (int, float)):
+            if isinstance(value, (str, int, float)):
                 return choices.get(value, value)
-            return choices.get(value, value) if isinstance(value, str) else _scalar_text(value)
-
-        def cell(row, batch):
-            value = (row.extra or {}).get(name)
-            if value is None or value == "" or value == []:
-                return None
             if isinstance(value, list):
                 return SEPARATOR.join(str(shown(item)) for item in value)
-            return shown(value)
+            return json.dumps(value, ensure_ascii=False)  # an object: as JSON, not as Python's repr
 
-        return cell
+        return shown
+
+    def _field_cells(self, row) -> list:
+        """The custom field cells of a row: one function per row, not one per cell (an industry pack
+        brings dozens of fields, most of them empty for any one customer)."""
+        extra = row.extra
+        if not extra:
+            return [None] * len(self.fields)
+        return [None if (value := extra.get(name)) is None or value == "" or value == [] else shown(value)
+                for name, _title, shown in self.fields]
 
     def phone(self, encrypted: str | None) -> str | None:
         """The number as the user may see it: in full with ``customer.pii``, else masked (138****1234)."""
@@ -176,7 +175,7 @@ class CustomerTable:
                 return
             batch = self._batch([row.id for row in found])
             for row in found:
-                yield [cell(row, batch) for _title, cell in self.columns]
+                yield [cell(row, batch) for _title, cell in self.columns] + self._field_cells(row)
             if progress is not None:
                 progress(len(found))
             if len(found) < BATCH_SIZE:
