@@ -1,11 +1,11 @@
-"""kehu's benchmark suite: search, list pages, dashboard, write path, plugin overhead and memory.
+"""kehu's benchmark suite: search, list pages, dashboard, write path, export, plugin overhead and memory.
 
     .venv/bin/python bench/run.py --rows 10000,100000,1000000 --database-url postgresql+psycopg://postgres@127.0.0.1:5432/postgres
     .venv/bin/python bench/run.py --rows 10000,100000          # SQLite files
     .venv/bin/python bench/run.py --quick                      # 1k and 10k on SQLite; exit 1 when a goal is missed
 
 Per size: a fresh database (migrated as the tests do), customers bulk-loaded as kehu stores them
-(data.py), then every case (cases.py, writes.py, memory.py). Every figure is a p95 (and median) over
+(data.py), then every case (cases.py, writes.py, exports.py, memory.py). Every figure is a p95 (and median) over
 --repeat runs after a warm-up, reported as a ratio to a baseline measured in the same run; the goals
 (goals.py) are checked on the sizes that were run. Results go to --json; bench/README.md explains them.
 """
@@ -21,6 +21,7 @@ from pathlib import Path
 
 import cases
 import data
+import exports
 import goals
 import memory
 import timing
@@ -44,7 +45,9 @@ def _arguments():
                                                                 "bench/profile-write.txt (largest size)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes for the load's transform")
     parser.add_argument("--cases", help="only these case groups, comma-separated (search, list, dashboard, plugins, "
-                                           "write, memory); goals needing the others are not checked")
+                                           "write, export, memory); goals needing the others are not checked")
+    parser.add_argument("--exports", type=int, default=10, help="timed exports each way (default 10; each writes "
+                                                                  "every customer)")
     parser.add_argument("--seed", type=int, default=7, help="gen_customers.py seed of the loaded customers")
     args = parser.parse_args()
     args.sizes = list(QUICK_ROWS) if args.quick else [int(n.replace("_", "")) for n in args.rows.split(",")]
@@ -63,6 +66,7 @@ def _cases(site, args, rows):
     return [("search", lambda: cases.search_cases(site, args.repeat)), *found,
             ("plugins", lambda: cases.plugin_cases(site, args.repeat)),
             ("write", lambda: writes.write_case(site, args.writes, profile)),
+            ("export", lambda: exports.export_case(site, 3 if args.quick else args.exports)),
             ("memory", lambda: memory.memory_case(site))]
 
 
@@ -92,6 +96,9 @@ def _context(fig) -> str:
         found = f"total {c['total']}, page {c['page']}"
     elif fig["group"] == "write":
         found = f"kehu {c['kehu_rows_per_s']:.0f} rows/s, Core {c['core_rows_per_s']:.0f} rows/s (ratio of rows/s)"
+    elif fig["group"] == "export":
+        found = (f"{c['rows']} rows × {c['columns']} columns; kehu {c['kehu_rows_per_s']:.0f} rows/s, "
+                 f"raw {c['raw_rows_per_s']:.0f} rows/s")
     elif fig["group"] == "memory":
         found = f"VmHWM {c['vmhwm_mb']:.0f} MB (RSS {c['vmrss_after_first_request_mb']:.0f} MB after the 1st request)"
     elif fig["group"] == "plugins":
@@ -124,7 +131,8 @@ def _write_json(args, results, loads, outcomes, started):
         "suite": "kehu bench/run.py", "dialect": args.dialect, "started_at": started, "commit": _git_commit(),
         "machine": {"cpus": os.cpu_count(), "load_average": os.getloadavg(), "python": platform.python_version(),
                     "platform": platform.platform()},
-        "args": {"sizes": args.sizes, "repeat": args.repeat, "writes": args.writes, "quick": args.quick,
+        "args": {"sizes": args.sizes, "repeat": args.repeat, "writes": args.writes, "exports": args.exports,
+                 "quick": args.quick,
                  "workers": args.workers, "seed": args.seed},
         "note": "times in ms; ratio = kehu p95 / baseline p95, except write: kehu rows/s / Core rows/s",
         "sizes": {str(rows): {"load": loads[rows], "figures": figures} for rows, figures in sorted(results.items())},

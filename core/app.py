@@ -28,6 +28,10 @@ import kehu.customers.events
 import kehu.customers.models
 import kehu.customers.views
 import kehu.dashboard.views
+import kehu.exports.api
+import kehu.exports.events
+import kehu.exports.models
+import kehu.exports.views
 import kehu.imports.api
 import kehu.imports.models
 import kehu.imports.views
@@ -45,7 +49,7 @@ import kehu.webhooks.events
 import kehu.webhooks.inbound
 import kehu.webhooks.models
 import kehu.webhooks.views
-from kehu import accounts, admin, custom_fields, customers, dashboard, imports, interactions, tags, webhooks
+from kehu import accounts, admin, custom_fields, customers, dashboard, exports, imports, interactions, tags, webhooks
 from kehu.config import LOCALES, load_config
 from kehu.extensions import babel, csrf, db, limiter, login_manager, migrate
 from kehu.platform.api import API_PREFIX, init_api
@@ -62,12 +66,13 @@ log = logging.getLogger(__name__)
 
 # Each domain's parts, in the order their routes and API tags appear.
 API_BLUEPRINTS = (customers.api.blp, interactions.api.blp, tags.api.blp, admin.api.blp, accounts.api.blp,
-                  custom_fields.api.blp, webhooks.api.blp, imports.api.blp)
+                  custom_fields.api.blp, webhooks.api.blp, imports.api.blp, exports.api.blp)
 PAGE_BLUEPRINTS = (accounts.views.pages, dashboard.views.pages, customers.views.pages, interactions.views.pages,
-                   custom_fields.views.pages, admin.views.pages, webhooks.views.pages, imports.views.pages)
+                   custom_fields.views.pages, admin.views.pages, webhooks.views.pages, imports.views.pages,
+                   exports.views.pages)
 # answered without a session: the signature authenticates them
 SIGNED_BLUEPRINTS = (webhooks.inbound.inbound,)
-DOMAIN_EVENTS = (accounts.events, customers.events, interactions.events)
+DOMAIN_EVENTS = (accounts.events, customers.events, interactions.events, exports.events)
 
 
 def _instance_secret(app, key: str, filename: str) -> Path | None:

@@ -102,6 +102,12 @@ def load_config(instance_path: str, overrides: dict | None = None) -> dict:
         "KEHU_BACKUP_AT": _env("BACKUP_AT", "03:00"),  # China time, HH:MM
         "KEHU_SITE_NAME": _env("SITE_NAME"),  # names backup files; the host name when unset
         "KEHU_PG_BIN_DIR": _env("PG_BIN_DIR"),  # where pg_dump/pg_restore are, when not found by themselves
+        # export files (customers' data): outside the web root, 0700; in scale mode a folder that the web
+        # processes and the workers share
+        "KEHU_EXPORT_DIR": _env("EXPORT_DIR", str(instance / "exports")),
+        "KEHU_EXPORT_TTL_HOURS": float(_env("EXPORT_TTL_HOURS", "24")),  # a file is deleted this long after it was made
+        # exports of up to this many customers are made in the request; larger ones by the worker
+        "KEHU_EXPORT_INLINE_ROWS": int(_env("EXPORT_INLINE_ROWS", "5000")),
     }
     config.update({name: _json_env(name, default) for name, default in WEBHOOK_DEFAULTS.items()})
     config.update(overrides or {})

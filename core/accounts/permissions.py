@@ -14,7 +14,8 @@ _SALES = ["customer.read", "customer.create", "customer.update", "customer.pii",
 DEFAULT_ROLES = {
     # name: (title, permissions, scope)
     "admin": (_l("管理员"), sorted(CORE_PERMISSIONS), "all"),
-    "manager": (_l("销售经理"), _SALES + ["customer.delete", "customer.import", "tag.manage", "audit.read"], "team"),
+    "manager": (_l("销售经理"), _SALES + ["customer.delete", "customer.export", "customer.import", "tag.manage",
+                                        "audit.read"], "team"),
     "sales": (_l("销售"), _SALES, "own"),
     "service": (_l("客服"), ["customer.read", "customer.update", "customer.pii",
                             "interaction.read", "interaction.write"], "team"),

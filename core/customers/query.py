@@ -37,6 +37,8 @@ FACT_OPS = ("eq", "gt", "gte", "lt", "lte")
 FACT_TYPES = ("integer", "number", "date")
 MAX_FACT_DAYS = 36_500
 MAX_CONDITIONS = 20
+# the arguments that choose customers, besides extra.<field>: a cursor says where a page starts, not which
+FILTER_ARGS = tuple(name for name in CustomerListArgs().fields if name != "cursor")
 
 
 class FilterInvalid(ValueError):

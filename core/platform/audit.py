@@ -128,6 +128,15 @@ def _current_actor():
     return user_id, name, (request.remote_addr if has_request_context() else None)
 
 
+def record_action(action: str, entity: str, entity_id, details: dict) -> None:
+    """An audit entry for an action that changes no audited row (an export made): by whoever acts now
+    (the request's user, else ``acting_as``), written with the session's transaction. ``details``
+    are the entry's ``changes``: plain values, not before/after pairs."""
+    user_id, actor, ip = _current_actor()
+    db.session.add(AuditLog(at=utcnow(), user_id=user_id, actor=actor, action=action, entity=entity,
+                            entity_id=str(entity_id), changes=details, ip=ip))
+
+
 def _jsonable(value):
     if isinstance(value, (datetime, date)):
         return value.isoformat()

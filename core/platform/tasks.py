@@ -16,11 +16,14 @@ log = logging.getLogger(__name__)
 RELAY_TASK = "kehu.outbox.relay"
 WEBHOOK_SWEEP_TASK = "kehu.webhooks.sweep"
 IMPORT_SWEEP_TASK = "kehu.imports.sweep"
+EXPORT_SWEEP_TASK = "kehu.exports.sweep"
 BACKUP_TASK = "kehu.backups.daily_backup"
-CORE_TASK_MODULES = ["kehu.platform.outbox", "kehu.webhooks.tasks", "kehu.imports.tasks", "kehu.backups.tasks"]
+CORE_TASK_MODULES = ["kehu.platform.outbox", "kehu.webhooks.tasks", "kehu.imports.tasks", "kehu.exports.tasks",
+                     "kehu.backups.tasks"]
 RELAY_INTERVAL_SECONDS = 30.0
 WEBHOOK_SWEEP_SECONDS = 10.0  # due webhook retries are at most this late
 IMPORT_SWEEP_SECONDS = 60.0   # an import whose worker died goes on within a minute of being seen stalled
+EXPORT_SWEEP_SECONDS = 600.0  # expired export files are deleted at most this late
 
 
 def init_celery(app, task_modules) -> Celery:
@@ -38,6 +41,7 @@ def init_celery(app, task_modules) -> Celery:
                             "schedule": float(app.config.get("KEHU_IMPORT_SWEEP_SECONDS", IMPORT_SWEEP_SECONDS))},
         # does nothing until KEHU_BACKUP_DIR and KEHU_BACKUP_KEY_FILE are set (the task checks, per run)
         BACKUP_TASK: {"task": BACKUP_TASK, "schedule": daily_at(app.config["KEHU_BACKUP_AT"])},
+        EXPORT_SWEEP_TASK: {"task": EXPORT_SWEEP_TASK, "schedule": EXPORT_SWEEP_SECONDS},
     }
     celery.set_default()
     app.extensions["celery"] = celery

@@ -17,6 +17,7 @@ CORE_PERMISSIONS = {
     "customer.delete": _l("删除客户"),
     "customer.pii": _l("查看完整手机号"),
     "customer.import": _l("导入客户"),
+    "customer.export": _l("导出客户"),
     "interaction.read": _l("查看跟进记录"),
     "interaction.write": _l("记录跟进"),
     "tag.manage": _l("管理标签"),

@@ -140,7 +140,13 @@ def segment_fields():
 
 @hookspec
 def export_formats():
-    """Expected to return a list of ``{"name", "title", "mimetype", "write(customers, stream)"}``."""
+    """Expected to return a list of ``kehu_sdk.exports.ExportFormat`` (``name``, ``title``, ``extension``,
+    ``mimetype``, ``write(titles, rows, stream)``) offered beside core's xlsx and csv.
+
+    ``write`` gets the column titles, an iterator of rows (cell lists: text, numbers or None; text that a
+    spreadsheet would run as a formula already has a leading ``'``) and a binary file, and streams.
+    Core's names come first; on a clash between plugins the first in hook order wins.
+    """
 
 
 @hookspec

@@ -19,13 +19,16 @@ SOURCES = {
 }
 INTERACTION_STATUSES = {"planned": _l("计划"), "done": _l("已完成"), "cancelled": _l("已取消")}
 SCOPES = {"own": _l("本人"), "team": _l("本团队"), "all": _l("全部")}
-AUDIT_ACTIONS = {"create": _l("新建"), "update": _l("修改"), "delete": _l("删除")}
+AUDIT_ACTIONS = {"create": _l("新建"), "update": _l("修改"), "delete": _l("删除"), "export": _l("导出")}
 # the audited tables (kehu.platform.audit); plugins' tables are shown by name
 AUDIT_ENTITIES = {
     "customer": _l("客户"), "contact": _l("联系人"), "interaction": _l("跟进"), "tag": _l("标签"),
     "user_account": _l("用户"), "role": _l("角色"), "team": _l("团队"), "api_token": _l("API 令牌"),
     "plugin_state": _l("插件"), "custom_field_schema": _l("自定义字段"), "webhook_endpoint": _l("Webhook 订阅"),
+    "export_job": _l("客户导出"),
 }
+EXPORT_STATUSES = {"queued": _l("排队中"), "running": _l("导出中"), "done": _l("已完成"), "failed": _l("失败"),
+                   "expired": _l("已过期")}
 # Quick picks of the county picker: the prefectures of kehu's first users.
 QUICK_REGIONS = (("370800", _l("济宁")), ("370100", _l("济南")), ("371500", _l("聊城")))
 DEFAULT_PROVINCE = "370000"  # Shandong

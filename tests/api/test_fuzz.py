@@ -18,6 +18,7 @@ from sqlalchemy import select
 from kehu.accounts import tokens
 from kehu.app import create_app
 from kehu.customers.models import Contact, Customer
+from kehu.exports.models import ExportJob
 from kehu.extensions import db
 from kehu.interactions.models import Interaction
 from kehu.platform.time import china_now
@@ -44,6 +45,7 @@ EXISTING = {
     "template_id": lambda app: db.session.scalars(select(SmsTemplate.id)).all(),
     "campaign_id": lambda app: db.session.scalars(select(SmsCampaign.id)).all(),
     "suppression_id": lambda app: db.session.scalars(select(SmsSuppression.id)).all(),
+    "job_id": lambda app: db.session.scalars(select(ExportJob.id)).all(),
 }
 SMS_CALLBACK_TOKEN = "fuzz-callback-token"
 # Header parameters that carry a secret: sometimes send the configured one, so the code behind the 401
@@ -84,6 +86,7 @@ def auth_headers(app, admin, save_plugin_settings):
         client.post(f"/api/v1/customers/{customer['id']}/interactions", headers=headers, json={
             "kind": "call", "subject": "电话回访", "status": "planned", "due_at": f"{NEXT_YEAR}-01-01T09:00:00"})
     start_run("manual")  # an ERP sync run (queued) for /api/v1/erp/runs/{run_id}
+    client.post("/api/v1/exports", headers=headers, json={"format": "csv"})  # a file for /api/v1/exports/{job_id}/file
     # SMS templates of both kinds, a draft and a started campaign of each, a suppressed number
     save_plugin_settings("sms", {"callback_token": SMS_CALLBACK_TOKEN})
     for kind in ("marketing", "notification"):

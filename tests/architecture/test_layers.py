@@ -12,11 +12,17 @@ import grimp
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-DOMAINS = ("accounts", "admin", "backups", "custom_fields", "customers", "dashboard", "demo", "interactions", "tags", "webhooks")
+DOMAINS = ("accounts", "admin", "backups", "custom_fields", "customers", "dashboard", "demo", "exports", "imports",
+           "interactions", "tags", "webhooks")
 # What one domain may import of another: its writes, its reads, its tables, what it announces.
 PUBLIC = {"service", "query", "models", "events"}
-# Reference data every domain may read: the GB/T 2260 region codes live with customers.
-SHARED = {"kehu.customers.regions"}
+# Reference data every domain may read: the GB/T 2260 region codes live with customers; and how a
+# customer's data is shown to people, one rule wherever it is shown: a phone number in full or masked
+# (phones), a customer filter in words (chips), another customer a user may not open (duplicates: 查重's
+# masked "已存在 · 张** · 另一团队"); and the one set of rules a customer's fields are read by (schemas: the
+# API, the forms and imports load with it).
+SHARED = {"kehu.customers.regions", "kehu.customers.phones", "kehu.customers.chips", "kehu.customers.duplicates",
+          "kehu.customers.schemas"}
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,6 @@ SPECS = sorted(name for name, fn in inspect.getmembers(hookspecs, inspect.isfunc
 NOT_YET_CALLED = {
     "approval_providers": "called by the approval engine (deals issue)",
     "search_providers": "called by global search (staff workbench issue)",
-    "export_formats": "called by exports (data in and out issue)",
 }
 
 
