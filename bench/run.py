@@ -95,7 +95,8 @@ def _context(fig) -> str:
     elif fig["group"] == "list":
         found = f"total {c['total']}, page {c['page']}"
     elif fig["group"] == "write":
-        found = f"kehu {c['kehu_rows_per_s']:.0f} rows/s, Core {c['core_rows_per_s']:.0f} rows/s (ratio of rows/s)"
+        found = (f"kehu {c['kehu_rows_per_s']:.0f} rows/s, Core {c['core_rows_per_s']:.0f} rows/s (ratio of rows/s); "
+                 f"查重 p95 {c['duplicate_check_p95_ms']:.1f} ms")
     elif fig["group"] == "export":
         found = (f"{c['rows']} rows × {c['columns']} columns; kehu {c['kehu_rows_per_s']:.0f} rows/s, "
                  f"raw {c['raw_rows_per_s']:.0f} rows/s")
