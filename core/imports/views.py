@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import SelectField
+from wtforms.fields.choices import SelectChoice
 
 from kehu.customers.query import assignable_owners
 from kehu.extensions import db
@@ -35,7 +36,7 @@ def _titles():
 
 class UploadForm(FlaskForm):
     file = FileField(_l("文件（.xlsx、.xls 或 .csv）"), validators=[FileRequired(message=_l("请选择文件"))])
-    mode = SelectField(_l("已有客户怎么办"), choices=[(m, MODE_TITLES[m]) for m in ("skip", "upsert", "create")])
+    mode = SelectField(_l("已有客户怎么办"), choices=[SelectChoice(m, MODE_TITLES[m]) for m in ("skip", "upsert", "create")])
     owner_id = SelectField(_l("导入给"), coerce=str)
 
 
@@ -45,8 +46,8 @@ class ActionForm(FlaskForm):
 
 def _upload_form():
     form = UploadForm()
-    form.owner_id.choices = [("", _("我自己（或表中的负责人列）"))] + [
-        (str(u.id), u.display_name or u.username) for u in assignable_owners(current_user)]
+    form.owner_id.choices = [SelectChoice("", _("我自己（或表中的负责人列）"))] + [
+        SelectChoice(str(u.id), u.display_name or u.username) for u in assignable_owners(current_user)]
     return form
 
 
