@@ -56,6 +56,9 @@ def _arguments():
     return args
 
 
+EXPORT_ROWS_AT_MOST = 100_000
+
+
 def _cases(site, args, rows):
     """(name, callable) of the cases a size runs; quick mode's 1k size runs only what C and D compare."""
     found = [("list", lambda: cases.list_cases(site, args.repeat)),
@@ -63,10 +66,14 @@ def _cases(site, args, rows):
     if args.quick and rows == QUICK_ROWS[0]:
         return found
     profile = BENCH / "profile-write.txt" if args.profile and rows == max(args.sizes) else None
+    # an export writes every customer: the issue's size is 100k (a 1M export, 26 times, would take an hour
+    # and more); above 10k a few runs each way, each is seconds long
+    exports_here = [("export", lambda: exports.export_case(site, 3 if args.quick or rows > 10_000 else args.exports))] \
+        if rows <= EXPORT_ROWS_AT_MOST else []
     return [("search", lambda: cases.search_cases(site, args.repeat)), *found,
             ("plugins", lambda: cases.plugin_cases(site, args.repeat)),
             ("write", lambda: writes.write_case(site, args.writes, profile)),
-            ("export", lambda: exports.export_case(site, 3 if args.quick else args.exports)),
+            *exports_here,
             ("memory", lambda: memory.memory_case(site))]
 
 
