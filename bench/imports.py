@@ -59,7 +59,7 @@ def _import(site, body: bytes) -> dict:
         job_id = job.id
         began = time.perf_counter()
         while service.run_batch(job_id) == "more":
-            pass
+            db.session.remove()  # each batch is a task of its own in a worker, with its own session
         ran = time.perf_counter() - began
         db.session.remove()
     return {"job_id": job_id, "counts": counts, "check_s": checked, "run_s": ran}
