@@ -40,6 +40,9 @@ def test_template_and_campaign_pages(sms_user, web_client_as, make_user, make_cu
     assert "可发送 1 人" in page
     started = web.post(f"/sms/campaigns/{campaign_id}/start", data={"csrf_token": token})
     assert started.status_code == 302
+    # the eager task wrote the campaign in its own session; the pages below share this test's session,
+    # whose copy of it may still say "running" (a real request starts with a fresh session)
+    db.session.expire_all()
     listing = web.get("/sms/").get_data(as_text=True)
     assert "开业活动" in listing and "100.0%" in listing
     assert "hx-get" not in web.get(f"/sms/campaigns/{campaign_id}/progress").get_data(as_text=True)  # done: no polling
