@@ -18,7 +18,7 @@ from cryptography.fernet import InvalidToken
 from flask import current_app
 from flask_babel import force_locale, gettext as _
 from marshmallow import ValidationError
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from kehu.accounts.models import User
 from kehu.custom_fields.query import active_schemas
@@ -88,25 +88,23 @@ def _stored(job: ImportJob) -> bytes:
         raise readers.FileRefused(_("上传的文件已不在服务器上（已过保留期），请重新上传")) from None
 
 
+def _phones_through(values: dict, convert) -> dict:
+    """``values`` with the customer's and its contacts' phones passed through ``convert``."""
+    found = dict(values)
+    if found.get("phone"):
+        found["phone"] = convert(found["phone"])
+    if found.get("contacts"):
+        found["contacts"] = [{**c, "phone": convert(c["phone"])} if c.get("phone") else c for c in found["contacts"]]
+    return found
+
+
 # phones in an import row's values are stored encrypted, as the customer's own phone is
 def _sealed(values: dict) -> dict:
-    sealed = dict(values)
-    if sealed.get("phone"):
-        sealed["phone"] = phones.encrypt(sealed["phone"])
-    if sealed.get("contacts"):
-        sealed["contacts"] = [{**c, "phone": phones.encrypt(c["phone"])} if c.get("phone") else c
-                              for c in sealed["contacts"]]
-    return sealed
+    return _phones_through(values, phones.encrypt)
 
 
 def _opened(values: dict) -> dict:
-    opened = dict(values)
-    if opened.get("phone"):
-        opened["phone"] = phones.decrypt(opened["phone"])
-    if opened.get("contacts"):
-        opened["contacts"] = [{**c, "phone": phones.decrypt(c["phone"])} if c.get("phone") else c
-                              for c in opened["contacts"]]
-    return opened
+    return _phones_through(values, phones.decrypt)
 
 
 def _custom_fields() -> tuple[dict[str, str], dict[str, dict], dict[str, str]]:
@@ -371,25 +369,8 @@ class _Cleaner:
                 raise cleaning.CellInvalid(_("没有这个负责人：%(value)s", value=cleaning.text(raw)))
             values["owner_id"] = owner_id
 
-    def _field_title(self, field: str, within: str | None) -> str:
-        if within == "extra":
-            return self._title(f"extra.{field}")
-        if field in mapping.CUSTOMER_FIELDS:
-            return self._title(field)
-        return {"owner_id": str(mapping.CUSTOMER_FIELDS["owner"][0]), "team_id": _("团队"),
-                "extra_schema": _("字段模式"), "_schema": _("字段模式")}.get(field, field)
-
     def _messages(self, messages: dict, within: str | None = None) -> list[str]:
-        """Marshmallow's or the service's errors as report lines: "电话：不是有效的电话号码：123"."""
-        found = []
-        for field, items in messages.items():
-            title = within if within and within != "extra" else self._field_title(str(field), within)
-            for item in (items if isinstance(items, list) else [items]):
-                if isinstance(item, dict):
-                    found.extend(self._messages(item, "extra" if field == "extra" else title))
-                else:
-                    found.append(f"{title}：{item}")
-        return found
+        return report_lines(messages, self.titles, within)
 
     def _contacts(self, rows, errors) -> list[dict]:
         wanted = []
@@ -419,6 +400,29 @@ class _Cleaner:
         if found:
             found[0].setdefault("is_primary", True)
         return found
+
+
+def _field_title(field: str, titles: dict, within: str | None) -> str:
+    if within == "extra":
+        return mapping.title_of(f"extra.{field}", titles)
+    if field in mapping.CUSTOMER_FIELDS:
+        return mapping.title_of(field, titles)
+    return {"owner_id": str(mapping.CUSTOMER_FIELDS["owner"][0]), "team_id": _("团队"),
+            "extra_schema": _("字段模式"), "_schema": _("字段模式")}.get(field, field)
+
+
+def report_lines(messages: dict, titles: dict, within: str | None = None) -> list[str]:
+    """Marshmallow's or the customer service's errors as report lines ("电话：不是有效的电话号码：123"),
+    fields named by their titles (``titles``: custom fields' by target), the dry run's and the run's alike."""
+    found = []
+    for field, items in messages.items():
+        title = within if within and within != "extra" else _field_title(str(field), titles, within)
+        for item in (items if isinstance(items, list) else [items]):
+            if isinstance(item, dict):
+                found.extend(report_lines(item, titles, "extra" if field == "extra" else title))
+            else:
+                found.append(f"{title}：{item}")
+    return found
 
 
 def _owners_by_name(user) -> dict[str, int]:
@@ -602,39 +606,32 @@ def run_batch(job_id: int) -> str:
         db.session.commit()
         return "done"
     with force_locale(user.locale or "zh"):
+        titles = _custom_fields()[2]
         creates = [r for r in pending if r.action == "create"]
         results = create_customers([_for_service(r.values) for r in creates], user, commit=False) if creates else []
         for row, result in zip(creates, results):
-            _record(job, row, result)
+            _record(job, row, result, titles)
         for row in (r for r in pending if r.action == "update"):
-            _update(job, row, user)
+            _update(job, row, user, titles)
     job.done_rows = job.done_rows + len(pending)
     db.session.commit()
     return "more"
 
 
-def _record(job, row, result) -> None:
+def _record(job, row, result, titles) -> None:
     row.done = True
     if isinstance(result, CustomerInvalid):
-        row.action, row.messages = "error", _flat(result.errors)
+        row.action, row.messages = "error", report_lines(result.errors, titles)
         job.counts = {**job.counts, "create": job.counts["create"] - 1, "error": job.counts["error"] + 1}
     else:
         row.customer_id = result.id
-
-
-def _flat(errors: dict) -> list[str]:
-    found = []
-    for field, items in errors.items():
-        for item in (items if isinstance(items, list) else [items]):
-            found.extend(_flat(item) if isinstance(item, dict) else [f"{field}：{item}"])
-    return found
 
 
 UPDATABLE = ("kind", "name", "company", "uscc", "external_id", "phone", "email", "address", "region_code",
              "industry", "scale", "status", "source", "birthday", "tags", "extra", "consent_sms")
 
 
-def _update(job, row, user) -> None:
+def _update(job, row, user, titles) -> None:
     row.done = True
     customer = visible_customer(row.match_customer_id, user)
     if customer is None:
@@ -649,7 +646,7 @@ def _update(job, row, user) -> None:
             update_customer(customer, values, user, commit=False)
             db.session.flush()
     except CustomerInvalid as exc:
-        row.action, row.messages = "error", _flat(exc.errors)
+        row.action, row.messages = "error", report_lines(exc.errors, titles)
         return
     row.customer_id, row.before = customer.id, _sealed(before)
 
@@ -682,6 +679,7 @@ def undo_batch(job_id: int) -> str:
         db.session.commit()
         return "done"
     with force_locale(user.locale or "zh"):
+        titles = _custom_fields()[2]
         for row in pending:
             row.undone = True
             customer = db.session.get(Customer, row.customer_id)
@@ -695,7 +693,7 @@ def undo_batch(job_id: int) -> str:
                         update_customer(customer, _for_service(row.before), user, commit=False)
                         db.session.flush()
                 except CustomerInvalid as exc:  # restored as far as today's rules allow
-                    row.messages = list(row.messages) + _flat(exc.errors)
+                    row.messages = list(row.messages) + report_lines(exc.errors, titles)
     db.session.commit()
     return "more"
 

@@ -11,7 +11,6 @@ from kehu.customers.query import assignable_owners
 from kehu.extensions import db
 from kehu.imports import query, service
 from kehu.imports.api import PERMISSION, XLSX
-from kehu.imports.models import MODES
 from kehu.imports.readers import FileRefused
 
 pages = Blueprint("import_pages", __name__, url_prefix="/imports", template_folder="templates")
