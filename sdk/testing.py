@@ -16,6 +16,10 @@ its own database there and drops it at the end.
 """
 import contextlib
 import os
+import signal
+import subprocess
+import sys
+import time
 import uuid
 
 import pytest
@@ -376,3 +380,43 @@ def make_tag(app):
         return create_tag({"name": name or f"标签{next(counter)}", "color": color})
 
     return make
+
+
+# real worker processes (the tests that kill a worker mid-task) ---------------------------------------
+def wait_for(predicate, timeout, what, diagnostics=lambda: ""):
+    """Poll ``predicate`` until it returns something truthy (returned); fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {what}\n{diagnostics()}")
+        time.sleep(0.2)
+
+
+class KehuWorker:
+    """A `kehu worker` (with its beat) in its own session, configured by ``env``, its output in ``log_path``."""
+
+    def __init__(self, env, log_path):
+        self.log_path = log_path
+        self._log = open(log_path, "wb")
+        self.popen = subprocess.Popen([sys.executable, "-m", "kehu.cli", "worker"], env=env,
+                                      cwd=env["KEHU_INSTANCE_PATH"], stdin=subprocess.DEVNULL, stdout=self._log,
+                                      stderr=subprocess.STDOUT, start_new_session=True)
+
+    def kill(self, sig=signal.SIGKILL):
+        """``sig`` to the whole process group (the worker and its pool and beat), then wait for it."""
+        try:
+            os.killpg(self.popen.pid, sig)
+        except ProcessLookupError:
+            pass
+        try:
+            self.popen.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+            self.popen.wait(timeout=20)
+        self._log.close()
+
+    def tail(self, lines=40):
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])

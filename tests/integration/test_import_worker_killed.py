@@ -8,9 +8,6 @@ as done are one transaction on both.
 """
 import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -20,7 +17,7 @@ from kehu.customers.models import Customer
 from kehu.extensions import db
 from kehu.imports import service
 from kehu.imports.models import ImportJob, ImportRow
-from kehu_sdk.testing import empty_redis_database
+from kehu_sdk.testing import KehuWorker, empty_redis_database, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -38,39 +35,6 @@ def _sheet(rows: int) -> bytes:
     lines = ["单位名称,手机,地址"]
     lines += [f"济宁测试{n:05d}商行,1385{n:07d},山东省济宁市任城区建设路{n}号" for n in range(rows)]
     return ("\n".join(lines) + "\n").encode()
-
-
-class Worker:
-    def __init__(self, env, log_path):
-        self.log_path = log_path
-        self._log = open(log_path, "wb")
-        self.popen = subprocess.Popen([sys.executable, "-m", "kehu.cli", "worker"], env=env,
-                                      cwd=env["KEHU_INSTANCE_PATH"], stdin=subprocess.DEVNULL, stdout=self._log,
-                                      stderr=subprocess.STDOUT, start_new_session=True)
-
-    def kill(self, sig=signal.SIGKILL):
-        try:
-            os.killpg(self.popen.pid, sig)
-        except ProcessLookupError:
-            pass
-        try:
-            self.popen.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.popen.pid, signal.SIGKILL)
-            self.popen.wait(timeout=20)
-        self._log.close()
-
-    def tail(self, lines=40):
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-
-def _wait_for(predicate, timeout, what, diagnostics):
-    deadline = time.monotonic() + timeout
-    while not (value := predicate()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}\n{diagnostics()}")
-        time.sleep(0.2)
-    return value
 
 
 def test_a_killed_worker_leaves_every_customer_created_exactly_once(
@@ -101,17 +65,17 @@ def test_a_killed_worker_leaves_every_customer_created_exactly_once(
     uploaded = Path(app.instance_path) / "imports" / stored_as  # encrypted with the PII key the workers share
     (instance / "imports" / stored_as).write_bytes(uploaded.read_bytes())
 
-    first = Worker(env, tmp_path / "worker1.log")
+    first = KehuWorker(env, tmp_path / "worker1.log")
     try:
-        _wait_for(lambda: done_rows()[0] >= 1000, 120, "the first worker to write 1,000 rows", first.tail)
+        wait_for(lambda: done_rows()[0] >= 1000, 120, "the first worker to write 1,000 rows", first.tail)
     finally:
         first.kill()  # SIGKILL to the whole process group, mid-import
     at_kill = done_rows()[0]
     assert at_kill < ROWS, "the import finished before the worker was killed"
 
-    second = Worker(env, tmp_path / "worker2.log")
+    second = KehuWorker(env, tmp_path / "worker2.log")
     try:
-        _wait_for(lambda: done_rows()[1] == "done", 180, "the second worker to finish the import", second.tail)
+        wait_for(lambda: done_rows()[1] == "done", 180, "the second worker to finish the import", second.tail)
     finally:
         second.kill(signal.SIGTERM)
 

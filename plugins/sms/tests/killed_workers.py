@@ -1,30 +1,17 @@
 """What the tests that SIGKILL a worker mid-campaign share (test support beside sms_fakes.py, not plugin
 code): the campaign they send, reading its progress from outside the workers, bounded waits, and the
 exactly-once check."""
-import time
 
-import pytest
 from sqlalchemy import create_engine, func, select
 
 from kehu_sdk.db import db
+from kehu_sdk.testing import wait_for  # noqa: F401 (the tests import it from here)
 
 from kehu_plugins.sms.models import SmsCampaign, SmsMessage, SmsTemplate
 
 # A dead worker's claims and its campaign's missing heartbeat are noticed within seconds.
 RESTART_SETTINGS = {"claim_timeout_seconds": 2, "stall_seconds": 2, "send_window_start": "00:00",
                     "send_window_end": "00:00"}
-
-
-def wait_for(predicate, timeout, what, diagnostics=lambda: ""):
-    """Poll ``predicate`` until it returns something truthy (returned); fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {what}\n{diagnostics()}")
-        time.sleep(0.2)
 
 
 def draft_campaign(name, recipients, make_customer, make_user, sms_user):

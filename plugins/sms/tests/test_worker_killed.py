@@ -6,13 +6,11 @@ accepted by the provider exactly once and be marked sent.
 """
 import os
 import signal
-import subprocess
-import sys
 
 import pytest
 
 from kehu_sdk.db import db
-from kehu_sdk.testing import empty_redis_database
+from kehu_sdk.testing import KehuWorker, empty_redis_database
 
 from kehu_plugins.sms.service import RUN_CAMPAIGN, campaigns
 from killed_workers import RESTART_SETTINGS, CampaignProgress, assert_each_recipient_sent_once, draft_campaign, wait_for
@@ -29,30 +27,6 @@ RATE = 30.0
 def redis_url():
     with empty_redis_database(REDIS_DBS) as (url, _client):
         yield url
-
-
-class Worker:
-    def __init__(self, env, log_path):
-        self.log_path = log_path
-        self._log = open(log_path, "wb")
-        self.popen = subprocess.Popen([sys.executable, "-m", "kehu.cli", "worker"], env=env, cwd=env["KEHU_INSTANCE_PATH"],
-                                      stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
-                                      start_new_session=True)
-
-    def kill(self, sig=signal.SIGKILL):
-        try:
-            os.killpg(self.popen.pid, sig)
-        except ProcessLookupError:
-            pass
-        try:
-            self.popen.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.popen.pid, signal.SIGKILL)
-            self.popen.wait(timeout=15)
-        self._log.close()
-
-    def tail(self, lines=40):
-        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
 def test_killed_worker_leaves_no_recipient_unsent_and_none_twice(
@@ -77,7 +51,7 @@ def test_killed_worker_leaves_no_recipient_unsent_and_none_twice(
                    KEHU_SECRET_KEY=app.config["SECRET_KEY"], KEHU_PII_KEY=app.config["KEHU_PII_KEY"],
                    KEHU_PLUGIN_STATE_TTL="0.5", PYTHONUNBUFFERED="1")
 
-        first = Worker(env, tmp_path / "worker1.log")
+        first = KehuWorker(env, tmp_path / "worker1.log")
         try:
             from celery import Celery
             producer = Celery("kehu-test-producer", broker=redis_url)
@@ -91,7 +65,7 @@ def test_killed_worker_leaves_no_recipient_unsent_and_none_twice(
         print(f"killed after {at_kill} accepted, {progress.count('sent')} committed, "
               f"{progress.count('sending')} claimed and unsettled")
 
-        second = Worker(env, tmp_path / "worker2.log")
+        second = KehuWorker(env, tmp_path / "worker2.log")
         try:
             wait_for(lambda: progress.status() == "done", 120, "the second worker to finish the campaign",
                      lambda: second.tail() + f"\nsent={progress.count('sent')} received={len(fake.received())}")
